@@ -1,0 +1,199 @@
+"""Typed results and stream events of the completions API.
+
+Parsing is lenient on purpose (see ``shared/cerebras-api.md``): unknown fields are kept in
+``raw``, missing ones are None, and unknown ``finish_reason`` strings are accepted as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float_or_none(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Usage | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            prompt_tokens=_int_or_none(data.get("prompt_tokens")),
+            completion_tokens=_int_or_none(data.get("completion_tokens")),
+            total_tokens=_int_or_none(data.get("total_tokens")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TimeInfo:
+    """Server-side timings in seconds."""
+
+    queue_time: float | None = None
+    prompt_time: float | None = None
+    completion_time: float | None = None
+    total_time: float | None = None
+    created: float | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Any) -> TimeInfo | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            queue_time=_float_or_none(data.get("queue_time")),
+            prompt_time=_float_or_none(data.get("prompt_time")),
+            completion_time=_float_or_none(data.get("completion_time")),
+            total_time=_float_or_none(data.get("total_time")),
+            created=_float_or_none(data.get("created")),
+            raw=dict(data),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    """The ``x-ratelimit-*`` headers Cerebras sends on every response (None when absent)."""
+
+    limit_requests_day: int | None = None
+    limit_tokens_minute: int | None = None
+    remaining_requests_day: int | None = None
+    remaining_tokens_minute: int | None = None
+    reset_requests_day_s: float | None = None
+    reset_tokens_minute_s: float | None = None
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> RateLimits:
+        def number(name: str, kind: type) -> Any:
+            value = headers.get(name)
+            if value is None:
+                return None
+            try:
+                return kind(float(value)) if kind is int else float(value)
+            except ValueError:
+                return None
+
+        return cls(
+            limit_requests_day=number("x-ratelimit-limit-requests-day", int),
+            limit_tokens_minute=number("x-ratelimit-limit-tokens-minute", int),
+            remaining_requests_day=number("x-ratelimit-remaining-requests-day", int),
+            remaining_tokens_minute=number("x-ratelimit-remaining-tokens-minute", int),
+            reset_requests_day_s=number("x-ratelimit-reset-requests-day", float),
+            reset_tokens_minute_s=number("x-ratelimit-reset-tokens-minute", float),
+        )
+
+    @property
+    def present(self) -> bool:
+        return any(
+            value is not None
+            for value in (
+                self.limit_requests_day,
+                self.limit_tokens_minute,
+                self.remaining_requests_day,
+                self.remaining_tokens_minute,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMetrics:
+    """What the client saw, in seconds on a monotonic clock, from the request being sent."""
+
+    time_to_first_token_s: float | None = None
+    wall_time_s: float | None = None
+    completion_tokens: int | None = None
+    # completion tokens / (last token time - first token time); wall time when only one chunk.
+    client_tokens_per_s: float | None = None
+    # usage.completion_tokens / time_info.completion_time: the speed Cerebras reports.
+    server_tokens_per_s: float | None = None
+
+
+@dataclass(slots=True)
+class Choice:
+    index: int
+    text: str = ""
+    tokens: list[int] | None = None
+    finish_reason: str | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class CompletionResult:
+    """A whole response: from a non-streaming call, or accumulated from a stream."""
+
+    id: str | None = None
+    model: str | None = None
+    created: int | None = None
+    system_fingerprint: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+    usage: Usage | None = None
+    time_info: TimeInfo | None = None
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    metrics: ClientMetrics = field(default_factory=ClientMetrics)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def choice(self, index: int) -> Choice:
+        """The choice with this index, created on first use (streams may interleave them)."""
+        for existing in self.choices:
+            if existing.index == index:
+                return existing
+        created = Choice(index=index)
+        self.choices.append(created)
+        self.choices.sort(key=lambda c: c.index)
+        return created
+
+    @property
+    def text(self) -> str:
+        """Text of all choices, in index order (the usual single-choice case: its text)."""
+        return "".join(choice.text for choice in self.choices)
+
+
+# -- stream events ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStarted:
+    """Headers arrived: the request was accepted (after any retries)."""
+
+    status: int
+    rate_limits: RateLimits
+    attempts: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of one choice's output. ``tokens`` is set for ``return_raw_tokens``."""
+
+    index: int
+    text: str = ""
+    tokens: tuple[int, ...] | None = None
+    logprobs: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceFinished:
+    index: int
+    finish_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFinished:
+    """The last event of a successful stream: the accumulated result with usage and metrics."""
+
+    result: CompletionResult
+
+
+StreamEvent = ResponseStarted | TextDelta | ChoiceFinished | StreamFinished
