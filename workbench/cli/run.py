@@ -1,0 +1,366 @@
+"""`workbench run`: send one completion request and print the output as it arrives.
+
+stdout carries only the model's output (or, with ``--json``, the response object), so it can
+be piped; the one-line speed/usage summary and any error go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from workbench.api.request import GRAMMAR_ROOTS, CompletionRequest
+from workbench.api.types import (
+    ChoiceFinished,
+    CompletionResult,
+    ResponseStarted,
+    StreamFinished,
+    TextDelta,
+)
+from workbench.cli import EXIT_OK, EXIT_USAGE
+from workbench.cli.common import (
+    Output,
+    UsageError,
+    add_connection_flags,
+    is_terminal,
+    neutralise,
+    report,
+    run_with_client,
+)
+
+# The seed reference's example model.
+DEFAULT_MODEL = "llama3.1-8b"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="send one completion request and print the output",
+        description="Send one completion request and stream its output to stdout. "
+        "Speed and usage go to stderr. Exit codes: 0 ok, 2 usage or invalid field, "
+        "3 API error (also a broken stream: the partial text stays printed), "
+        "4 network error or timeout, 130 interrupted.",
+    )
+    parser.add_argument(
+        "prompt",
+        nargs="?",
+        metavar="PROMPT",
+        help="the prompt; '-' (or nothing, when stdin is not a terminal) reads it from stdin, "
+        "verbatim including any trailing newline",
+    )
+    fields = parser.add_argument_group("request fields")
+    fields.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
+    fields.add_argument(
+        "--prompt-json",
+        metavar="JSON",
+        help='the prompt as JSON: an array of strings (a batch: one choice each), '
+        'an array of token ids, or an array of token-id arrays, e.g. \'["a", "b"]\'',
+    )
+    fields.add_argument("--max-tokens", type=int, metavar="N")
+    fields.add_argument("--min-tokens", type=int, metavar="N", help="-1 fills to the max sequence length")
+    fields.add_argument("--temperature", "-t", type=float, metavar="T", help="0 to 1.5")
+    fields.add_argument("--top-p", type=float, metavar="P", help="0 to 1")
+    fields.add_argument("--seed", type=int)
+    fields.add_argument(
+        "--stop", action="append", metavar="TEXT", help="stop sequence; repeat for up to 4"
+    )
+    fields.add_argument(
+        "--echo", action="store_true", default=None, help="prepend the prompt to the output"
+    )
+    fields.add_argument(
+        "--raw-tokens",
+        action="store_true",
+        default=None,
+        dest="return_raw_tokens",
+        help="return token ids instead of text (printed space-separated)",
+    )
+    # No argparse `choices`: a bad value gets the same `workbench: grammar_root: …` message
+    # as every other invalid field, from CompletionRequest.validate.
+    fields.add_argument(
+        "--grammar-root", metavar="ROOT", help="structured output root: " + ", ".join(GRAMMAR_ROOTS)
+    )
+    fields.add_argument("--user", metavar="ID", help="end-user id")
+    fields.add_argument("--logprobs", type=int, metavar="N", help="top-N log probabilities (see --json)")
+    fields.add_argument("--n", type=int, metavar="N", help="choices per prompt")
+
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--no-stream", dest="stream", action="store_false", help="one non-streaming request"
+    )
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help="print the response object as JSON (for a stream: the assembled equivalent)",
+    )
+    output.add_argument("--quiet", "-q", action="store_true", help="no speed/usage line on stderr")
+    add_connection_flags(parser)
+    parser.set_defaults(handler=handle)
+
+
+# -- building the request ----------------------------------------------------------------------
+
+
+def read_prompt(args: argparse.Namespace, stdin: TextIO | None) -> Any:
+    """The prompt from PROMPT, ``--prompt-json`` or stdin (raises UsageError)."""
+    if args.prompt_json is not None:
+        if args.prompt is not None:
+            raise UsageError("prompt: give PROMPT or --prompt-json, not both")
+        try:
+            return json.loads(args.prompt_json)
+        except json.JSONDecodeError as error:
+            raise UsageError(f"prompt: --prompt-json is not valid JSON ({error})") from None
+    if args.prompt == "-" or (args.prompt is None and stdin is not None and not is_terminal(stdin)):
+        if stdin is None:
+            return ""
+        binary = getattr(stdin, "buffer", None)
+        if binary is None:
+            return stdin.read()
+        return binary.read().decode("utf-8", "replace")
+    if args.prompt is None:
+        raise UsageError("prompt: give PROMPT, '-' to read stdin, pipe it in, or use --prompt-json")
+    return args.prompt
+
+
+def build_request(args: argparse.Namespace, stdin: TextIO | None) -> CompletionRequest:
+    stop: str | list[str] | None = args.stop
+    if stop is not None and len(stop) == 1:
+        stop = stop[0]
+    return CompletionRequest(
+        model=args.model,
+        prompt=read_prompt(args, stdin),
+        return_raw_tokens=args.return_raw_tokens,
+        max_tokens=args.max_tokens,
+        min_tokens=args.min_tokens,
+        grammar_root=args.grammar_root,
+        seed=args.seed,
+        stop=stop,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        echo=args.echo,
+        user=args.user,
+        logprobs=args.logprobs,
+        n=args.n,
+    )
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        request = build_request(args, sys.stdin)
+    except UsageError as error:
+        report(str(error))
+        return EXIT_USAGE
+    errors = request.validate()
+    if errors:
+        for error in errors:
+            report(str(error))
+        return EXIT_USAGE
+    return run_with_client(args, lambda client: send(client, request, args))
+
+
+# -- printing ----------------------------------------------------------------------------------
+
+
+class ChoicePrinter:
+    """Prints the choices of a response in index order, as their pieces arrive.
+
+    The lowest unfinished choice streams live; pieces of later choices are held back until
+    their turn, so interleaved batch streams still read as one block per choice. With more than
+    one choice each block starts with a ``[choice N]`` line. A single text choice is written
+    byte-for-byte (no added newline) unless stdout is a terminal.
+    """
+
+    def __init__(self, out: Output, *, expected_choices: int, raw_tokens: bool) -> None:
+        self.out = out
+        self.labelled = expected_choices > 1
+        self.raw_tokens = bool(raw_tokens)
+        self.current = 0
+        self.held: dict[int, list[str]] = {}
+        self.finished: set[int] = set()
+        self.labelled_indexes: set[int] = set()
+        self.has_tokens: set[int] = set()
+
+    def text(self, index: int, text: str) -> None:
+        self._piece(index, text)
+
+    def tokens(self, index: int, tokens: list[int] | tuple[int, ...]) -> None:
+        if not tokens:
+            return
+        ids = " ".join(str(token) for token in tokens)
+        self._piece(index, (" " + ids) if index in self.has_tokens else ids)
+        self.has_tokens.add(index)
+
+    def finish(self, index: int) -> None:
+        self.finished.add(index)
+        while self.current in self.finished:
+            self._end_block()
+            self.current += 1
+            if self.current in self.held:
+                self._write(self.current, "".join(self.held.pop(self.current)))
+
+    def close(self) -> None:
+        """Print everything still held back (also after an error: partial text is output)."""
+        for index in sorted(self.held):
+            self.current = index
+            self._write(index, "".join(self.held.pop(index)))
+            self._end_block()
+        if self.out.is_terminal or self.raw_tokens or self.labelled:
+            self.out.end_line()
+
+    def _piece(self, index: int, piece: str) -> None:
+        if not piece:
+            return
+        if index == self.current or index in self.finished:
+            self._write(index, piece)
+        else:
+            self.held.setdefault(index, []).append(piece)
+
+    def _write(self, index: int, piece: str) -> None:
+        if self.labelled and index not in self.labelled_indexes:
+            self.labelled_indexes.add(index)
+            self.out.end_line()
+            self.out.write(f"[choice {index}]\n")
+        self.out.write(piece)
+
+    def _end_block(self) -> None:
+        if self.labelled or self.raw_tokens:
+            self.out.end_line()
+
+
+def response_json(result: CompletionResult) -> dict[str, Any]:
+    """The response object as the API's non-streaming call returns it, built from a result
+    (for a stream: the assembled equivalent; key order follows the seed reference)."""
+    choices = []
+    for choice in result.choices:
+        item: dict[str, Any] = {
+            "finish_reason": choice.finish_reason,
+            "index": choice.index,
+            "logprobs": choice.logprobs,
+            "text": choice.text,
+        }
+        if choice.tokens is not None:
+            item["tokens"] = choice.tokens
+        choices.append(item)
+    body: dict[str, Any] = {
+        "id": result.id,
+        "choices": choices,
+        "created": result.created,
+        "model": result.model,
+        "system_fingerprint": result.system_fingerprint,
+        "object": "text_completion",
+    }
+    if result.usage is not None:
+        body["usage"] = result.usage.raw
+    if result.time_info is not None:
+        body["time_info"] = result.time_info.raw
+    return body
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value * 1000:.0f} ms" if value < 10 else f"{value:.1f} s"
+
+
+def _rate(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.0f}"
+
+
+def metrics_line(result: CompletionResult, *, streamed: bool, attempts: int = 1) -> str:
+    """One line: time to first token (or wall time), client and server tok/s, usage, finish."""
+    metrics = result.metrics
+    parts = [
+        f"ttft {_seconds(metrics.time_to_first_token_s)}"
+        if streamed
+        else f"time {_seconds(metrics.wall_time_s)}",
+        f"{_rate(metrics.client_tokens_per_s)} tok/s client",
+        f"{_rate(metrics.server_tokens_per_s)} tok/s server",
+    ]
+    usage = result.usage
+    if usage is not None:
+        count = lambda value: "?" if value is None else str(value)  # noqa: E731
+        parts.append(
+            f"usage {count(usage.prompt_tokens)} prompt + {count(usage.completion_tokens)} "
+            f"completion = {count(usage.total_tokens)}"
+        )
+    reasons = [choice.finish_reason or "none" for choice in result.choices]
+    parts.append("finish " + (",".join(reasons) if reasons else "none"))
+    if attempts > 1:
+        parts.append(f"after {attempts - 1} {'retry' if attempts == 2 else 'retries'}")
+    return ", ".join(parts)
+
+
+# -- sending -----------------------------------------------------------------------------------
+
+
+async def send(client: Any, request: CompletionRequest, args: argparse.Namespace) -> int:
+    out = Output(sys.stdout)
+    if args.stream:
+        result, attempts = await _stream(client, request, args, out)
+    else:
+        result = await client.complete(request)
+        attempts = 1
+        if args.json:
+            _print_json(out, result.raw or response_json(result))
+        else:
+            printer = ChoicePrinter(
+                out, expected_choices=max(len(result.choices), 1), raw_tokens=request.return_raw_tokens
+            )
+            for choice in result.choices:
+                if choice.tokens is not None and request.return_raw_tokens:
+                    printer.tokens(choice.index, choice.tokens)
+                else:
+                    printer.text(choice.index, choice.text)
+                printer.finish(choice.index)
+            printer.close()
+    if not args.quiet:
+        line = metrics_line(result, streamed=args.stream, attempts=attempts)
+        print(neutralise(line) if is_terminal(sys.stderr) else line, file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+async def _stream(
+    client: Any, request: CompletionRequest, args: argparse.Namespace, out: Output
+) -> tuple[CompletionResult, int]:
+    printer = (
+        None
+        if args.json
+        else ChoicePrinter(
+            out, expected_choices=request.choice_count, raw_tokens=request.return_raw_tokens
+        )
+    )
+    result: CompletionResult | None = None
+    attempts = 1
+    try:
+        async for event in client.stream(request):
+            if isinstance(event, TextDelta):
+                if printer is None:
+                    continue
+                if event.tokens is not None:
+                    printer.tokens(event.index, event.tokens)
+                else:
+                    printer.text(event.index, event.text)
+            elif isinstance(event, ChoiceFinished):
+                if printer is not None:
+                    printer.finish(event.index)
+            elif isinstance(event, StreamFinished):
+                result = event.result
+            elif isinstance(event, ResponseStarted):
+                attempts = event.attempts
+    finally:
+        # Runs on success, on an error (the partial text stays printed and the error line
+        # starts on its own line) and on Ctrl+C.
+        if printer is not None:
+            printer.close()
+        else:
+            out.end_line()
+    if result is None:  # the client always ends a good stream with StreamFinished
+        raise RuntimeError("stream ended without a StreamFinished event")
+    if args.json:
+        _print_json(out, response_json(result))
+    return result, attempts
+
+
+def _print_json(out: Output, body: Any) -> None:
+    out.write(json.dumps(body, indent=4, ensure_ascii=False) + "\n")
