@@ -18,6 +18,8 @@ class WorkbenchAPIError(Exception):
 
     #: short label for the transcript / status bar ("rate limit", "timeout", …)
     label = "error"
+    #: how many HTTP attempts were made before giving up (retries + 1)
+    attempts = 1
 
     def __init__(
         self,
@@ -118,6 +120,15 @@ class APITimeoutError(APIConnectionError):
     label = "timeout"
 
 
+class StreamInterruptedError(APIConnectionError):
+    """The connection broke in the middle of a stream (reset, closed without the final chunk).
+
+    A network failure, not a protocol one: the partial text is in ``partial``.
+    """
+
+    label = "connection dropped"
+
+
 # -- the response could not be understood -----------------------------------------------------
 
 
@@ -137,3 +148,9 @@ class MissingAPIKeyError(WorkbenchAPIError):
     """No key configured for the Cerebras host."""
 
     label = "no API key"
+
+
+class InvalidBaseURLError(WorkbenchAPIError, ValueError):
+    """The configured base URL is not an http(s) URL with a host."""
+
+    label = "bad base URL"

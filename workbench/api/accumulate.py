@@ -1,0 +1,165 @@
+"""Build a :class:`CompletionResult` from response JSON — a whole body or stream chunks — and
+measure the client-side metrics while doing it.
+
+A non-streaming body has the same shape as one big chunk, so both paths share this code; that
+is what makes "stream and non-stream results agree" true by construction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from workbench.api.types import (
+    ChoiceFinished,
+    ClientMetrics,
+    CompletionResult,
+    RateLimits,
+    TextDelta,
+    TimeInfo,
+    Usage,
+)
+
+Clock = Callable[[], float]
+
+
+def _merge_logprobs(into: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
+    """Legacy OpenAI logprobs arrive as parallel lists per chunk: extend them."""
+    if into is None:
+        return {key: list(value) if isinstance(value, list) else value for key, value in more.items()}
+    for key, value in more.items():
+        if isinstance(value, list) and isinstance(into.get(key), list):
+            into[key].extend(value)
+        else:
+            into[key] = list(value) if isinstance(value, list) else value
+    return into
+
+
+def _token_ids(value: Any) -> tuple[int, ...] | None:
+    if not isinstance(value, list):
+        return None
+    return tuple(t for t in value if isinstance(t, int) and not isinstance(t, bool))
+
+
+class ResultBuilder:
+    """Accumulates chunks into one result and yields the typed events each chunk produces.
+
+    ``sent_at`` is the ``clock()`` reading taken just before the request that produced this
+    response was sent (the attempt that succeeded, so retry waits don't count as latency).
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limits: RateLimits,
+        sent_at: float,
+        clock: Clock = time.perf_counter,
+    ) -> None:
+        self.result = CompletionResult(rate_limits=rate_limits)
+        self._clock = clock
+        self._sent_at = sent_at
+        self._first_token_at: float | None = None
+        self._last_token_at: float | None = None
+        self._finished: set[int] = set()
+        self.chunks = 0
+
+    @property
+    def delivered_anything(self) -> bool:
+        """True once any text or token has been handed out (the no-retry line)."""
+        return self._first_token_at is not None
+
+    def add(self, data: dict[str, Any]) -> list[TextDelta | ChoiceFinished]:
+        """Fold one chunk (or a whole body) in; return the events it produces, in order."""
+        now = self._clock()
+        self.chunks += 1
+        result = self.result
+        for key, value in data.items():
+            if key != "choices":
+                result.raw[key] = value
+        if isinstance(data.get("id"), str):
+            result.id = data["id"]
+        if isinstance(data.get("model"), str):
+            result.model = data["model"]
+        created = data.get("created")
+        if isinstance(created, (int, float)) and not isinstance(created, bool):
+            result.created = int(created)
+        if isinstance(data.get("system_fingerprint"), str):
+            result.system_fingerprint = data["system_fingerprint"]
+        usage = Usage.from_json(data.get("usage"))
+        if usage is not None:
+            result.usage = usage
+        time_info = TimeInfo.from_json(data.get("time_info"))
+        if time_info is not None:
+            result.time_info = time_info
+
+        events: list[TextDelta | ChoiceFinished] = []
+        choices = data.get("choices")
+        if not isinstance(choices, list):
+            return events
+        for position, raw_choice in enumerate(choices):
+            if not isinstance(raw_choice, dict):
+                continue
+            index = raw_choice.get("index")
+            if not isinstance(index, int) or isinstance(index, bool):
+                index = position
+            choice = result.choice(index)
+            text = raw_choice.get("text")
+            text = text if isinstance(text, str) else ""
+            tokens = _token_ids(raw_choice.get("tokens"))
+            logprobs = raw_choice.get("logprobs")
+            logprobs = logprobs if isinstance(logprobs, dict) and logprobs else None
+            if text or tokens or logprobs:
+                if text or tokens:
+                    if self._first_token_at is None:
+                        self._first_token_at = now
+                    self._last_token_at = now
+                choice.text += text
+                if tokens is not None:
+                    choice.tokens = [*(choice.tokens or []), *tokens]
+                if logprobs is not None:
+                    choice.logprobs = _merge_logprobs(choice.logprobs, logprobs)
+                events.append(TextDelta(index=index, text=text, tokens=tokens, logprobs=logprobs))
+            finish_reason = raw_choice.get("finish_reason")
+            if isinstance(finish_reason, str) and finish_reason and index not in self._finished:
+                choice.finish_reason = finish_reason
+                self._finished.add(index)
+                events.append(ChoiceFinished(index=index, finish_reason=finish_reason))
+        return events
+
+    def unfinished_choices(self) -> list[int]:
+        return [c.index for c in self.result.choices if c.index not in self._finished]
+
+    def finish(self) -> CompletionResult:
+        """Fill the metrics as of now and return the result (also used for partial results)."""
+        now = self._clock()
+        result = self.result
+        wall = now - self._sent_at
+        tokens = result.usage.completion_tokens if result.usage else None
+        if tokens is None and any(c.tokens for c in result.choices):
+            tokens = sum(len(c.tokens or ()) for c in result.choices)
+        client_rate = None
+        if tokens:
+            span = (
+                self._last_token_at - self._first_token_at
+                if self._first_token_at is not None and self._last_token_at is not None
+                else 0.0
+            )
+            if span > 0:
+                client_rate = tokens / span
+            elif wall > 0:
+                client_rate = tokens / wall
+        server_rate = None
+        completion_time = result.time_info.completion_time if result.time_info else None
+        server_tokens = result.usage.completion_tokens if result.usage else None
+        if server_tokens is not None and completion_time:
+            server_rate = server_tokens / completion_time
+        result.metrics = ClientMetrics(
+            time_to_first_token_s=(
+                self._first_token_at - self._sent_at if self._first_token_at is not None else None
+            ),
+            wall_time_s=wall,
+            completion_tokens=tokens,
+            client_tokens_per_s=client_rate,
+            server_tokens_per_s=server_rate,
+        )
+        return result

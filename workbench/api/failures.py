@@ -1,0 +1,374 @@
+"""Turn what went wrong on the wire into an error class with a message a person can act on.
+
+Two sources: an error *response* (HTTP status ≥ 400, or an error event inside a stream) and a
+*transport* failure (httpx exception: refused, DNS, timeout, connection dropped). Messages name
+the host, the field, the limit or the setting to change — and never contain the API key.
+"""
+
+from __future__ import annotations
+
+import errno
+import html
+import json
+import re
+import socket
+import ssl
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Mapping
+
+import httpx
+
+from workbench.api import errors
+from workbench.api.endpoint import ENV_API_KEY
+from workbench.api.retry import retry_after_seconds
+
+if TYPE_CHECKING:
+    from workbench.api.endpoint import Endpoint
+    from workbench.api.types import CompletionResult, RateLimits
+
+TEXT_EXTRACT_CHARS = 200
+
+_STATUS_CLASSES: dict[int, type[errors.APIStatusError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    402: errors.PaymentRequiredError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    408: errors.RequestTimeoutError,
+    409: errors.ConflictError,
+    422: errors.UnprocessableEntityError,
+    429: errors.RateLimitError,
+}
+
+
+def status_class(status: int) -> type[errors.APIStatusError]:
+    if status >= 500:
+        return errors.InternalServerError
+    return _STATUS_CLASSES.get(status, errors.APIStatusError)
+
+
+@dataclass(slots=True)
+class ErrorBody:
+    """What an error body says, whatever its shape (flat Cerebras, nested OpenAI, HTML, text)."""
+
+    message: str | None = None
+    error_type: str | None = None
+    param: str | None = None
+    code: str | None = None
+    status_code: int | None = None  # an int "status_code" in the body overrides the HTTP status
+    parsed: Any = None  # the JSON value, or the raw text when it was not JSON
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def read_error_body(content: bytes | str | Any) -> ErrorBody:
+    if isinstance(content, (bytes, str)):
+        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+        try:
+            data: Any = json.loads(text)
+        except ValueError:
+            return ErrorBody(message=text_extract(text), parsed=text)
+    else:
+        data = content
+    if not isinstance(data, dict):
+        return ErrorBody(message=text_extract(json.dumps(data)), parsed=data)
+    inner = data.get("error") if isinstance(data.get("error"), dict) else data
+    status = data.get("status_code")
+    message = _str_or_none(inner.get("message"))
+    if message is None and isinstance(data.get("error"), str):
+        message = data["error"]
+    code = inner.get("code")
+    return ErrorBody(
+        message=message,
+        error_type=_str_or_none(inner.get("type")),
+        param=_str_or_none(inner.get("param")),
+        code=str(code) if code not in (None, "") else None,
+        status_code=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        parsed=data,
+    )
+
+
+_SKIP_BLOCKS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def text_extract(text: str, limit: int = TEXT_EXTRACT_CHARS) -> str:
+    """A short readable extract of a non-JSON body (an HTML page from a proxy, plain text)."""
+    text = _SKIP_BLOCKS.sub(" ", text)
+    title = _TITLE.search(text)
+    body = _TAG.sub(" ", _TITLE.sub(" ", text))
+    parts = [html.unescape(title.group(1)) if title else "", html.unescape(body)]
+    words = [_SPACE.sub(" ", part).strip() for part in parts]
+    extract = " — ".join(word for word in words if word)
+    if len(extract) > limit:
+        extract = extract[: limit - 1].rstrip() + "…"
+    return extract
+
+
+def redact(message: str, endpoint: Endpoint) -> str:
+    """Belt and braces: a server (or proxy) that echoes the key must not get it on screen."""
+    if endpoint.api_key and len(endpoint.api_key) >= 4:
+        message = message.replace(endpoint.api_key, "<api key>")
+    return message
+
+
+def _seconds(value: float) -> str:
+    if value < 60:
+        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+    minutes, seconds = divmod(int(round(value)), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _with_field(text: str, param: str | None) -> str:
+    return f"{text} (field: {param})" if param else text
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _rate_limit_message(
+    said: str, headers: Mapping[str, str], rate_limits: RateLimits | None
+) -> str:
+    lowered = said.lower()
+    kind = "tokens" if "token" in lowered else "requests" if "request" in lowered else None
+    period = next((p for p in ("minute", "hour", "day") if p in lowered), None)
+    what = f"{kind} per {period}" if kind and period else kind or "a rate limit"
+    reset: float | None = None
+    source = ""
+    if rate_limits is not None:
+        if kind == "tokens" and rate_limits.reset_tokens_minute_s is not None:
+            reset, source = rate_limits.reset_tokens_minute_s, "x-ratelimit-reset-tokens-minute"
+        elif kind == "requests" and period == "day" and rate_limits.reset_requests_day_s:
+            reset, source = rate_limits.reset_requests_day_s, "x-ratelimit-reset-requests-day"
+    if reset is None:
+        asked = retry_after_seconds(headers)
+        if asked is not None and asked > 0:
+            reset, source = asked, "retry-after"
+    text = f"Rate limit reached: {what} (429: {said})."
+    if reset is not None:
+        text += f" It resets in about {_seconds(reset)} ({source})."
+    else:
+        text += " Wait a moment before sending again."
+    if rate_limits is not None:
+        if kind == "tokens" and rate_limits.remaining_tokens_minute is not None:
+            text += f" Tokens left this minute: {rate_limits.remaining_tokens_minute}."
+        if rate_limits.remaining_requests_day is not None:
+            text += f" Requests left today: {rate_limits.remaining_requests_day}."
+    return text
+
+
+def status_error(
+    status: int,
+    content: bytes | str | Any,
+    *,
+    headers: Mapping[str, str],
+    endpoint: Endpoint,
+    url: str,
+    model: str | None = None,
+    rate_limits: RateLimits | None = None,
+    partial: CompletionResult | None = None,
+    attempts: int = 1,
+    in_stream: bool = False,
+) -> errors.APIStatusError:
+    """The error for an error response (or an error event inside a stream)."""
+    body = read_error_body(content)
+    if body.status_code is not None:
+        status = body.status_code
+    said = body.message or _reason(status) or "no message"
+    host = endpoint.host
+    if status == 400:
+        text = _with_field(f"Bad request (400): {said}", body.param)
+    elif status == 401:
+        if endpoint.api_key:
+            text = (
+                f"The API key was refused by {host} (401: {said}). The key comes from "
+                f"{endpoint.key_source or 'the configuration'}: check it is complete and "
+                "not revoked (keys are managed at https://cloud.cerebras.ai)."
+            )
+        else:
+            text = (
+                f"{host} requires an API key (401: {said}) and none was sent: "
+                f"set {ENV_API_KEY}."
+            )
+    elif status == 402:
+        text = (
+            f"Payment required (402): {said}. Check the plan and billing of the account "
+            "this API key belongs to."
+        )
+    elif status == 403:
+        text = (
+            f"Permission denied (403): {said}. The key was accepted but may not use this "
+            "model or feature."
+        )
+    elif status == 404:
+        about_model = body.param == "model" or body.code == "model_not_found"
+        if about_model or (model and model in said):
+            text = (
+                f"Unknown model {model!r} (404: {said}). Run `workbench models` to list the "
+                "models your key can use."
+            )
+        else:
+            text = (
+                f"Not found (404) at {url}: {said}. Check the base URL {endpoint.base_url} "
+                f"(from {endpoint.base_url_source})."
+            )
+    elif status == 408:
+        text = f"The server gave up waiting for the request (408): {said}."
+    elif status == 409:
+        text = f"Conflict (409): {said}."
+    elif status == 422:
+        text = _with_field(f"The server could not process the request (422): {said}", body.param)
+    elif status == 429:
+        text = _rate_limit_message(said, headers, rate_limits)
+    elif status >= 500:
+        reason = _reason(status)
+        text = (
+            f"Server error from {host} ({status}{' ' + reason if reason else ''}): {said}. "
+            "This is usually temporary: try again in a moment."
+        )
+    else:
+        reason = _reason(status)
+        text = _with_field(
+            f"HTTP {status}{' ' + reason if reason else ''} from {host}: {said}", body.param
+        )
+    if in_stream:
+        text = "The server reported an error in the middle of the stream: " + text
+        text += _partial_note(partial)
+    if attempts > 1:
+        text += f" (gave up after {attempts} attempts)"
+    cls = status_class(status)
+    kwargs: dict[str, Any] = dict(
+        status_code=status,
+        body=body.parsed,
+        error_type=body.error_type,
+        param=body.param,
+        code=body.code,
+        headers={k.lower(): v for k, v in headers.items()},
+        partial=partial,
+    )
+    if cls is errors.RateLimitError:
+        error: errors.APIStatusError = errors.RateLimitError(
+            redact(text, endpoint), rate_limits=rate_limits, **kwargs
+        )
+    else:
+        error = cls(redact(text, endpoint), **kwargs)
+    error.attempts = attempts
+    return error
+
+
+def _partial_note(partial: CompletionResult | None) -> str:
+    if partial is None:
+        return ""
+    chars = sum(len(choice.text) for choice in partial.choices)
+    tokens = sum(len(choice.tokens or ()) for choice in partial.choices)
+    if chars:
+        return f" {chars} characters arrived before it and were kept."
+    if tokens:
+        return f" {tokens} tokens arrived before it and were kept."
+    return " Nothing had arrived yet."
+
+
+def _os_errors(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes/contexts, outermost first (httpx wraps httpcore wraps OSError)."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
+    host = endpoint.host
+    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    where = f"Check the base URL {endpoint.base_url} (from {endpoint.base_url_source})"
+    chain = _os_errors(exc)
+    text = " ".join(str(item) for item in chain).lower()
+    for item in chain:
+        if isinstance(item, socket.gaierror) or "name or service not known" in text or (
+            "name resolution" in text or "nodename nor servname" in text
+        ):
+            return (
+                f"Could not find the host {hostname!r} (DNS lookup failed). {where} and your "
+                "network connection."
+            )
+        if isinstance(item, ConnectionRefusedError) or (
+            isinstance(item, OSError) and item.errno == errno.ECONNREFUSED
+        ) or "connection refused" in text:
+            return (
+                f"Connection refused by {host}: nothing is listening there. Is the server "
+                f"running? {where}."
+            )
+        if isinstance(item, ssl.SSLError) or "certificate" in text:
+            return f"Secure connection to {host} failed ({item}). {where}."
+    return f"Could not connect to {host} ({exc or type(exc).__name__}). {where}."
+
+
+def transport_error(
+    exc: httpx.TransportError,
+    *,
+    endpoint: Endpoint,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    response_started: bool,
+    partial: CompletionResult | None = None,
+    attempts: int = 1,
+) -> errors.APIConnectionError:
+    """The error for an httpx transport failure, before or during the response body."""
+    host = endpoint.host
+    error: errors.APIConnectionError
+    if isinstance(exc, httpx.ConnectTimeout):
+        error = errors.APITimeoutError(
+            f"Could not connect to {host} within {connect_timeout:g} s (connect timeout). "
+            f"Check the base URL {endpoint.base_url} and your network.",
+            partial=partial,
+        )
+    elif isinstance(exc, httpx.ReadTimeout) and response_started:
+        error = errors.APITimeoutError(
+            f"The response from {host} stalled: no data for {read_timeout:g} s (read timeout)."
+            + _partial_note(partial),
+            partial=partial,
+        )
+    elif isinstance(exc, httpx.ReadTimeout):
+        error = errors.APITimeoutError(
+            f"{host} accepted the request but sent no response within {read_timeout:g} s "
+            "(read timeout).",
+            partial=partial,
+        )
+    elif isinstance(exc, httpx.TimeoutException):
+        kind = "write" if isinstance(exc, httpx.WriteTimeout) else "connection pool"
+        error = errors.APITimeoutError(
+            f"Timed out sending the request to {host} ({kind} timeout).", partial=partial
+        )
+    elif isinstance(exc, httpx.ConnectError):
+        error = errors.APIConnectionError(_connect_message(exc, endpoint), partial=partial)
+    elif response_started:
+        error = errors.StreamInterruptedError(
+            f"The connection to {host} broke in the middle of the response ({exc or type(exc).__name__})."
+            + _partial_note(partial),
+            partial=partial,
+        )
+    else:
+        error = errors.APIConnectionError(
+            f"{host} closed the connection without answering ({exc or type(exc).__name__}).",
+            partial=partial,
+        )
+    if attempts > 1:
+        error.message = error.args[0] + f" (gave up after {attempts} attempts)"
+        error.args = (error.message,)
+    error.attempts = attempts
+    return error

@@ -1,0 +1,102 @@
+"""When to retry and how long to wait: the official SDK's policy, as pure functions.
+
+Matches ``cerebras-cloud-sdk`` 1.91 ``_base_client.py``: retry connection errors, timeouts, and
+HTTP 408/409/429/≥500 unless the response says ``x-should-retry: false`` (``true`` forces a
+retry of any status). The delay is the server's ``retry-after-ms`` / ``Retry-After`` (seconds or
+an HTTP date) when that is in (0, 60] seconds, otherwise ``min(0.5·2ⁿ, 8)·(1 − 0.25·random)``
+for retry n = 0, 1, …
+
+The one rule the SDK lacks and the client adds on top: never retry a stream once text has
+reached the caller (the retry would repeat it). That decision lives in the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random as _random
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable, Mapping
+
+Sleep = Callable[[float], Awaitable[None]]
+
+DEFAULT_MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+MAX_RETRY_AFTER = 60.0
+
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_retries: int = DEFAULT_MAX_RETRIES
+    initial_delay: float = INITIAL_RETRY_DELAY
+    max_delay: float = MAX_RETRY_DELAY
+    max_retry_after: float = MAX_RETRY_AFTER
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+
+
+def should_retry_status(status: int, headers: Mapping[str, str]) -> bool:
+    """Whether an error response is worth another attempt (``headers`` keys lower-case or an
+    httpx.Headers, which is case-insensitive)."""
+    override = headers.get("x-should-retry")
+    if override == "true":
+        return True
+    if override == "false":
+        return False
+    return status in RETRYABLE_STATUSES or status >= 500
+
+
+def retry_after_seconds(
+    headers: Mapping[str, str] | None, *, now: Callable[[], float] = time.time
+) -> float | None:
+    """The wait the server asked for, in seconds, or None when it asked for none we can read.
+
+    As in the SDK, a parseable ``retry-after-ms`` wins even when it is out of range (the caller
+    then falls back to backoff rather than to ``Retry-After``).
+    """
+    if headers is None:
+        return None
+    value_ms = headers.get("retry-after-ms")
+    if value_ms is not None:
+        try:
+            return float(value_ms) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None:
+        return None
+    return float(email.utils.mktime_tz(parsed) - now())
+
+
+def retry_delay(
+    retries_taken: int,
+    headers: Mapping[str, str] | None = None,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    random: Callable[[], float] = _random.random,
+    now: Callable[[], float] = time.time,
+) -> float:
+    """Seconds to wait before retry number ``retries_taken`` (0 for the first retry)."""
+    asked = retry_after_seconds(headers, now=now)
+    if asked is not None and 0 < asked <= policy.max_retry_after:
+        return asked
+    exponent = min(retries_taken, 1000)  # the SDK caps it too, to keep pow() finite
+    backoff = min(policy.initial_delay * 2.0**exponent, policy.max_delay)
+    return max(backoff * (1 - 0.25 * random()), 0.0)
+
+
+async def real_sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
