@@ -1,0 +1,377 @@
+"""How much does workbench's client cost on top of raw httpx, and does it stream as fast as
+the official SDK?
+
+Against the unpaced simulator, started in its own process (``python -m workbench sim --rate 0``)
+so the server does not share the clients' GIL, this measures for three clients:
+
+* raw httpx: one ``httpx.AsyncClient``, JSON parsed by hand, SSE split by hand;
+* workbench: ``workbench.api.client.CompletionClient``;
+* the SDK: ``cerebras.cloud.sdk.AsyncCerebras``;
+
+1. latency: the median wall time of a small non-streaming request (after a warm-up), over
+   several rounds that alternate the clients' order so drift in machine load hits all alike;
+2. streaming: tokens/s of a long stream (20,000 tokens by default), from sending the request
+   to reading its last event, several runs each.
+
+It prints a table and (unless ``--no-doc``) rewrites its own section of ``docs/benchmarks.md``
+with the figures, the machine, the date and the load average at the time.
+
+Run: ``.venv/bin/python bench/client_overhead.py`` (about a minute on 2 cores);
+``--profile`` adds a cProfile of workbench's streaming loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import platform
+import pstats
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from workbench.api.client import CompletionClient  # noqa: E402
+from workbench.api.endpoint import Endpoint  # noqa: E402
+from workbench.api.request import CompletionRequest  # noqa: E402
+from workbench.api.types import StreamFinished, TextDelta  # noqa: E402
+
+MODEL = "llama3.1-8b"
+PROMPT = "It was a dark and stormy night"
+SMALL_MAX_TOKENS = 16
+SECTION_HEADING = "## Client overhead (`bench/client_overhead.py`)"
+
+# -- the simulator in its own process ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_sim() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "sim", "--rate", "0", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the simulator exited: {process.stderr.read().decode()}")
+        try:
+            if httpx.get(base_url + "/v1/models", timeout=1).status_code == 200:
+                return process, base_url
+        except httpx.HTTPError:
+            time.sleep(0.05)  # polling for readiness in a script, not a test
+    process.kill()
+    raise SystemExit("the simulator did not answer within 30 s")
+
+
+# -- the three clients, each with a small request and a long stream -------------------------------
+
+
+class RawHttpx:
+    name = "raw httpx"
+
+    def __init__(self, base_url: str) -> None:
+        self.url = base_url + "/v1/completions"
+        self.client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+
+    async def small(self) -> str:
+        body = {"model": MODEL, "prompt": PROMPT, "max_tokens": SMALL_MAX_TOKENS}
+        response = await self.client.post(self.url, json=body)
+        response.raise_for_status()
+        return response.json()["choices"][0]["text"]
+
+    async def stream(self, tokens: int) -> int:
+        body = {
+            "model": MODEL,
+            "prompt": PROMPT,
+            "max_tokens": tokens,
+            "min_tokens": tokens,
+            "stream": True,
+        }
+        pieces: list[str] = []
+        completion_tokens = 0
+        async with self.client.stream("POST", self.url, json=body) as response:
+            response.raise_for_status()
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                chunk = json.loads(data)
+                for choice in chunk.get("choices") or ():
+                    pieces.append(choice.get("text") or "")
+                usage = chunk.get("usage")
+                if usage:
+                    completion_tokens = usage.get("completion_tokens") or 0
+        return completion_tokens
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+class Workbench:
+    name = "workbench"
+
+    def __init__(self, base_url: str) -> None:
+        endpoint = Endpoint.from_env(base_url=base_url, api_key=None, environ={})
+        self.client = CompletionClient(endpoint, max_retries=0)
+        self.small_request = CompletionRequest(
+            model=MODEL, prompt=PROMPT, max_tokens=SMALL_MAX_TOKENS
+        )
+
+    async def open(self) -> None:
+        await self.client.__aenter__()
+
+    async def small(self) -> str:
+        return (await self.client.complete(self.small_request)).text
+
+    async def stream(self, tokens: int) -> int:
+        request = CompletionRequest(model=MODEL, prompt=PROMPT, max_tokens=tokens, min_tokens=tokens)
+        pieces: list[str] = []
+        completion_tokens = 0
+        async for event in self.client.stream(request):
+            if isinstance(event, TextDelta):
+                pieces.append(event.text)
+            elif isinstance(event, StreamFinished):
+                usage = event.result.usage
+                completion_tokens = (usage.completion_tokens if usage else 0) or 0
+        return completion_tokens
+
+    async def close(self) -> None:
+        await self.client.__aexit__(None, None, None)
+
+
+class SDK:
+    name = "cerebras-cloud-sdk"
+
+    def __init__(self, base_url: str) -> None:
+        from cerebras.cloud.sdk import AsyncCerebras
+
+        self.client = AsyncCerebras(
+            api_key="unused", base_url=base_url, max_retries=0, warm_tcp_connection=False
+        )
+
+    async def small(self) -> str:
+        completion = await self.client.completions.create(
+            model=MODEL, prompt=PROMPT, max_tokens=SMALL_MAX_TOKENS
+        )
+        return completion.choices[0].text or ""
+
+    async def stream(self, tokens: int) -> int:
+        stream = await self.client.completions.create(
+            model=MODEL, prompt=PROMPT, max_tokens=tokens, min_tokens=tokens, stream=True
+        )
+        pieces: list[str] = []
+        completion_tokens = 0
+        async for chunk in stream:
+            for choice in chunk.choices:
+                pieces.append(choice.text or "")
+            if chunk.usage is not None:
+                completion_tokens = chunk.usage.completion_tokens or 0
+        return completion_tokens
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+# -- measuring -----------------------------------------------------------------------------------
+
+
+async def time_calls(call: Callable[[], Awaitable[object]], count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+async def measure(args: argparse.Namespace, base_url: str) -> dict[str, dict[str, object]]:
+    clients = [RawHttpx(base_url), Workbench(base_url), SDK(base_url)]
+    await clients[1].open()  # type: ignore[attr-defined]
+    latency: dict[str, list[float]] = {client.name: [] for client in clients}
+    speeds: dict[str, list[float]] = {client.name: [] for client in clients}
+    try:
+        for client in clients:  # warm-up: connections, imports, caches
+            await time_calls(client.small, args.warmup)
+            await client.stream(1000)
+        for round_number in range(args.rounds):
+            order = clients if round_number % 2 == 0 else clients[::-1]
+            for client in order:
+                latency[client.name] += await time_calls(client.small, args.iterations)
+        for run in range(args.stream_runs):
+            order = clients if run % 2 == 0 else clients[::-1]
+            for client in order:
+                start = time.perf_counter()
+                tokens = await client.stream(args.stream_tokens)
+                elapsed = time.perf_counter() - start
+                if tokens != args.stream_tokens:
+                    raise SystemExit(f"{client.name}: got {tokens} tokens, wanted {args.stream_tokens}")
+                speeds[client.name].append(tokens / elapsed)
+        if args.profile:
+            print(await profile_workbench(clients[1], args.stream_tokens, args.iterations))  # type: ignore[arg-type]
+    finally:
+        for client in clients:
+            await client.close()
+    return {
+        client.name: {
+            "latency_ms": statistics.median(latency[client.name]) * 1000,
+            "latency_p90_ms": statistics.quantiles(latency[client.name], n=10)[-1] * 1000,
+            "tok_s_median": statistics.median(speeds[client.name]),
+            "tok_s_all": speeds[client.name],
+        }
+        for client in clients
+    }
+
+
+async def profile_workbench(client: Workbench, tokens: int, calls: int) -> str:
+    """cProfile (whole thread: the event loop and httpx included) of ``calls`` small requests
+    and one long stream through workbench's client, top functions by own time."""
+    report = io.StringIO()
+    for label, work in (
+        (f"{calls} small requests", lambda: time_calls(client.small, calls)),
+        (f"one {tokens:,}-token stream", lambda: client.stream(tokens)),
+    ):
+        profiler = cProfile.Profile()
+        profiler.enable()
+        await work()
+        profiler.disable()
+        report.write(f"\n=== workbench: {label} ===\n")
+        pstats.Stats(profiler, stream=report).sort_stats("tottime").print_stats(25)
+    return report.getvalue()
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def table(results: dict[str, dict[str, object]]) -> str:
+    raw = results["raw httpx"]["latency_ms"]
+    lines = [
+        "| client | median latency (ms) | p90 (ms) | vs raw httpx (ms) | stream tok/s (median) | runs (tok/s) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, figures in results.items():
+        runs = ", ".join(f"{value:,.0f}" for value in figures["tok_s_all"])  # type: ignore[union-attr]
+        lines.append(
+            f"| {name} | {figures['latency_ms']:.3f} | {figures['latency_p90_ms']:.3f} | "
+            f"{figures['latency_ms'] - raw:+.3f} | {figures['tok_s_median']:,.0f} | {runs} |"  # type: ignore[operator]
+        )
+    return "\n".join(lines)
+
+
+def verdict(results: dict[str, dict[str, object]]) -> list[str]:
+    added = results["workbench"]["latency_ms"] - results["raw httpx"]["latency_ms"]  # type: ignore[operator]
+    ours = results["workbench"]["tok_s_median"]
+    sdk = results["cerebras-cloud-sdk"]["tok_s_median"]
+    return [
+        f"- workbench adds {added:+.3f} ms to raw httpx's median latency "
+        f"(target ≤ 1 ms): {'met' if added <= 1.0 else 'MISSED'}.",
+        f"- workbench streams at {ours:,.0f} tok/s vs the SDK's {sdk:,.0f} tok/s "
+        f"(target: at least as fast): {'met' if ours >= sdk else 'MISSED'}.",  # type: ignore[operator]
+    ]
+
+
+def write_doc(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(SECTION_HEADING)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        following = text.find("\n## ", start + len(SECTION_HEADING))
+        end = len(text) if following == -1 else following + 1
+        text = text[:start] + section + ("\n" + text[end:] if following != -1 else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--iterations", type=int, default=200, help="small requests per client per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stream-tokens", type=int, default=20_000)
+    parser.add_argument("--stream-runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="cProfile one workbench stream")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--note", action="append", default=[], help="a line for the doc")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    process, base_url = start_sim()
+    try:
+        results = asyncio.run(measure(args, base_url))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    load_after = os.getloadavg()
+
+    print(table(results))
+    for line in verdict(results):
+        print(line)
+    if args.no_doc:
+        return 0
+    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    notes = "".join(f"- {note}\n" for note in args.note)
+    section = (
+        f"{SECTION_HEADING}\n\n"
+        "What workbench's `CompletionClient` costs on top of raw httpx (one `AsyncClient`, JSON and\n"
+        "SSE parsed by hand), next to the official `cerebras-cloud-sdk` `AsyncCerebras`, against the\n"
+        "unpaced simulator in its own process (`python -m workbench sim --rate 0`).\n\n"
+        f"- Machine: {machine()}\n"
+        f"- Date: {date}\n"
+        f"- Latency: non-streaming request, {SMALL_MAX_TOKENS} tokens; {args.warmup} warm-up calls, then "
+        f"{args.rounds} rounds × {args.iterations} calls per client (order alternating): "
+        f"{args.rounds * args.iterations} samples each.\n"
+        f"- Streaming: {args.stream_tokens:,} tokens per stream, {args.stream_runs} runs per client "
+        "(order alternating); tok/s = completion tokens / (send → last event).\n"
+        f"- Load average (1 min) before/after: {load_before[0]:.2f} / {load_after[0]:.2f}\n"
+        f"{notes}\n"
+        f"{table(results)}\n\n"
+        + "\n".join(verdict(results))
+        + "\n\nReproduce: `.venv/bin/python bench/client_overhead.py`.\n"
+    )
+    write_doc(args.doc, section)
+    print(f"wrote {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
