@@ -9,9 +9,9 @@ stylesheet can use ``$wb-prompt`` whichever theme is active.
 
 Wiring in the app::
 
-    problems = register_themes(self)             # in __init__ or on_mount
+    problems = register_themes(self)             # in __init__
     for problem in problems:
-        self.notify(str(problem), title="Theme not loaded", severity="warning")
+        self.notify(str(problem), title="Theme not loaded", severity="warning", markup=False)
     self.theme = initial_theme_name(config.theme, self.available_themes)
 
     def action_change_theme(self) -> None:       # ctrl+p "Change theme" calls this
@@ -133,6 +133,9 @@ def register_themes(
     themes, problems = load_themes(shipped_dir, user_dir)
     for theme in themes:
         app.register_theme(theme)
+    # The stylesheet took its variables in App.__init__, before these themes existed: refresh
+    # them so CSS that says $wb-prompt parses on the first frame.
+    app.stylesheet.set_variables(app.get_css_variables())
     return problems
 
 
