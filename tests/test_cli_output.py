@@ -191,12 +191,16 @@ def test_metrics_line_survives_missing_figures() -> None:
 
 
 def test_response_json_has_the_api_shape() -> None:
-    body = response_json(_result())
-    assert list(body) == [
-        "id", "choices", "created", "model", "system_fingerprint", "object", "usage", "time_info",
-    ]
+    result = _result()
+    result.raw = {"id": "chatcmpl-1", "object": "text_completion", "created": 1731597024, "extra": 1}
+    body = response_json(result)
+    assert list(body)[:2] == ["id", "choices"]
+    assert set(body) == {
+        "id", "choices", "created", "model", "system_fingerprint", "object", "usage",
+        "time_info", "extra",
+    }  # fmt: skip
     assert body["choices"] == [{"finish_reason": "length", "index": 0, "logprobs": None, "text": "hi"}]
-    assert body["usage"]["total_tokens"] == 110
+    assert body["usage"]["total_tokens"] == 110 and body["extra"] == 1
 
 
 # -- prompt sources and exit codes ---------------------------------------------------------------

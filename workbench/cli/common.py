@@ -24,7 +24,7 @@ from typing import Awaitable, Callable, Iterator, Mapping, TextIO
 
 from workbench.api.errors import (
     APIConnectionError,
-    APIStatusError,
+    InvalidBaseURLError,
     MissingAPIKeyError,
     WorkbenchAPIError,
 )
@@ -111,7 +111,8 @@ class UsageError(Exception):
 
 def exit_code_for(error: BaseException) -> int:
     """The documented exit code for an error that ended a command."""
-    if isinstance(error, (UsageError, MissingAPIKeyError)):
+    # Nothing was sent: the command line or the environment has to change.
+    if isinstance(error, (UsageError, MissingAPIKeyError, InvalidBaseURLError)):
         return EXIT_USAGE
     if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
         return EXIT_INTERRUPTED
@@ -125,13 +126,10 @@ def exit_code_for(error: BaseException) -> int:
 
 
 def describe_error(error: BaseException) -> str:
-    """The text after ``workbench: `` for an error."""
-    if isinstance(error, APIStatusError):
-        return f"{error.label} (HTTP {error.status_code}): {error.message}"
+    """The text after ``workbench: `` for an error. The client's messages already name the
+    status, the host and what to change, so they are used as they are."""
     if isinstance(error, WorkbenchAPIError):
-        if error.label == "error" or error.message.lower().startswith(error.label):
-            return error.message
-        return f"{error.label}: {error.message}"
+        return error.message
     return str(error)
 
 

@@ -229,8 +229,9 @@ class ChoicePrinter:
 
 
 def response_json(result: CompletionResult) -> dict[str, Any]:
-    """The response object as the API's non-streaming call returns it, built from a result
-    (for a stream: the assembled equivalent; key order follows the seed reference)."""
+    """The response object in the API's shape: ``id``, then ``choices``, then every other
+    top-level field the server sent, in its order (for a stream: those of the last chunk that
+    carried them, so ``usage`` and ``time_info`` are the final ones)."""
     choices = []
     for choice in result.choices:
         item: dict[str, Any] = {
@@ -242,18 +243,19 @@ def response_json(result: CompletionResult) -> dict[str, Any]:
         if choice.tokens is not None:
             item["tokens"] = choice.tokens
         choices.append(item)
-    body: dict[str, Any] = {
-        "id": result.id,
-        "choices": choices,
-        "created": result.created,
-        "model": result.model,
-        "system_fingerprint": result.system_fingerprint,
-        "object": "text_completion",
-    }
-    if result.usage is not None:
-        body["usage"] = result.usage.raw
-    if result.time_info is not None:
-        body["time_info"] = result.time_info.raw
+    body: dict[str, Any] = {"id": result.id, "choices": choices}
+    for key, value in result.raw.items():
+        body.setdefault(key, value)
+    for key, value in (
+        ("created", result.created),
+        ("model", result.model),
+        ("system_fingerprint", result.system_fingerprint),
+        ("object", "text_completion"),
+        ("usage", result.usage.raw if result.usage else None),
+        ("time_info", result.time_info.raw if result.time_info else None),
+    ):
+        if value is not None:
+            body.setdefault(key, value)
     return body
 
 
@@ -302,7 +304,7 @@ async def send(client: Any, request: CompletionRequest, args: argparse.Namespace
         result = await client.complete(request)
         attempts = 1
         if args.json:
-            _print_json(out, result.raw or response_json(result))
+            _print_json(out, response_json(result))
         else:
             printer = ChoicePrinter(
                 out, expected_choices=max(len(result.choices), 1), raw_tokens=request.return_raw_tokens
@@ -333,21 +335,23 @@ async def _stream(
     result: CompletionResult | None = None
     attempts = 1
     try:
-        async for event in client.stream(request):
-            if isinstance(event, TextDelta):
-                if printer is None:
-                    continue
-                if event.tokens is not None:
-                    printer.tokens(event.index, event.tokens)
-                else:
-                    printer.text(event.index, event.text)
-            elif isinstance(event, ChoiceFinished):
-                if printer is not None:
-                    printer.finish(event.index)
-            elif isinstance(event, StreamFinished):
-                result = event.result
-            elif isinstance(event, ResponseStarted):
-                attempts = event.attempts
+        # `async with` closes the connection the moment the loop ends, also on Ctrl+C.
+        async with client.stream(request) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if printer is None:
+                        continue
+                    if event.tokens is not None:
+                        printer.tokens(event.index, event.tokens)
+                    else:
+                        printer.text(event.index, event.text)
+                elif isinstance(event, ChoiceFinished):
+                    if printer is not None:
+                        printer.finish(event.index)
+                elif isinstance(event, StreamFinished):
+                    result = event.result
+                elif isinstance(event, ResponseStarted):
+                    attempts = event.attempts
     finally:
         # Runs on success, on an error (the partial text stays printed and the error line
         # starts on its own line) and on Ctrl+C.
