@@ -1,0 +1,447 @@
+"""The session folder: one TOML file per session, atomic saves, no clobbering, a trash.
+
+Concurrency policy (two app instances on one folder):
+
+* A new session gets its own file by linking a finished temp file to a fresh name; the link
+  fails if the name exists, so two instances never share a file.
+* On save, the file's SHA-256 is compared with what this instance last read or wrote. If it
+  changed, the on-disk version is loaded and **merged**: its exchanges are kept in their order
+  and our exchanges that are new since we last read it are appended (title/profile/base URL:
+  ours when we changed them, theirs otherwise). The caller's session object is updated to the
+  merged state. A file that became unreadable, or was rewritten by a newer schema, is never
+  overwritten: :class:`SessionConflictError` says so (the caller can ``save_as_new``).
+* The compare-then-replace runs under an advisory lock on the folder (POSIX ``flock``).
+
+Unreadable files (bad TOML, wrong types, newer ``schema_version``) are listed with the reason
+and never written, moved or deleted by the app.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+
+from workbench.sessions.codec import SessionFormatError, decode, encode
+from workbench.sessions.fsutil import (
+    TEMP_PREFIX,
+    atomic_write,
+    folder_lock,
+    move_no_clobber,
+)
+from workbench.sessions.ids import SESSION_SUFFIX, file_name, is_valid_id, new_id
+from workbench.sessions.index import (
+    SearchCache,
+    SessionSummary,
+    StatKey,
+    SummaryCache,
+    search_text,
+    stat_key,
+    summarize,
+    unreadable,
+)
+from workbench.sessions.model import Session, scrub_base_url
+
+TRASH_DIR = ".trash"
+# A temp file older than this belongs to a writer that died; younger ones may be in flight.
+STALE_TEMP_SECONDS = 3600
+
+
+class SessionStoreError(Exception):
+    """Base of the store's errors; the message is meant for the user."""
+
+
+class SessionConflictError(SessionStoreError):
+    """Saving would overwrite something we must not (unreadable or foreign file)."""
+
+
+class SessionNotFoundError(SessionStoreError, LookupError):
+    pass
+
+
+class UnreadableSessionError(SessionStoreError):
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path.name}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class StorageInfo:
+    """What this instance last read from or wrote to the session's file."""
+
+    path: Path
+    digest: str
+    exchange_ids: frozenset[str]
+    title: str
+    profile: str | None
+    base_url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    path: Path
+    created: bool
+    #: exchanges another instance had added on disk, now merged into the session
+    merged_from_disk: int = 0
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _aware(summary: SessionSummary) -> SessionSummary:
+    # Hand-edited files may carry local (naive) times: read them as UTC so sorting works.
+    if summary.updated.tzinfo is None:
+        from dataclasses import replace
+
+        return replace(summary, updated=summary.updated.replace(tzinfo=timezone.utc))
+    return summary
+
+
+class SearchIndex:
+    """The searchable text of a listing, filtered in memory."""
+
+    def __init__(self, rows: list[tuple[SessionSummary, str]]) -> None:
+        self._rows = rows
+        self._last_query: tuple[str, ...] = ()
+        self._last_rows = rows
+
+    def filter(self, query: str) -> list[SessionSummary]:
+        """Sessions whose title, prompts or outputs contain every word (case-insensitive)."""
+        words = tuple(query.lower().split())
+        if not words:
+            return [summary for summary, _ in self._rows]
+        # Typing extends the query: narrow the previous result instead of scanning everything.
+        previous = self._last_query
+        extends = previous and all(any(p in w for w in words) for p in previous)
+        rows = self._last_rows if extends else self._rows
+        matched = [row for row in rows if all(word in row[1] for word in words)]
+        self._last_query, self._last_rows = words, matched
+        return [summary for summary, _ in matched]
+
+
+class SessionStore:
+    def __init__(self, directory: Path | str | None = None) -> None:
+        if directory is None:
+            from workbench.sessions.location import resolve_sessions_dir
+
+            directory = resolve_sessions_dir()
+        self.directory = Path(directory).expanduser()
+        self.trash_dir = self.directory / TRASH_DIR
+        self._mutex = threading.RLock()
+        self._summaries = SummaryCache(self.directory)
+        self._search = SearchCache(self.directory)
+        # search texts computed while the search cache was not loaded yet
+        self._pending_search: dict[str, tuple[StatKey, str]] = {}
+        self._keys: dict[str, StatKey] = {}
+
+    # -- listing ---------------------------------------------------------------------------
+
+    def list(self) -> list[SessionSummary]:
+        """Every session file, newest first; unreadable files included with ``error`` set."""
+        summaries: list[SessionSummary] = []
+        with self._mutex:
+            try:
+                entries = list(os.scandir(self.directory))
+            except FileNotFoundError:
+                return []
+            names: list[str] = []
+            now = time.time()
+            for entry in entries:
+                name = entry.name
+                if name.startswith(TEMP_PREFIX):
+                    self._remove_if_stale(entry, now)
+                    continue
+                if name.startswith(".") or not name.endswith(SESSION_SUFFIX):
+                    continue
+                try:
+                    if not entry.is_file():
+                        continue
+                    key = stat_key(entry.stat())
+                except OSError:
+                    continue
+                path = Path(entry.path)
+                summary = self._summaries.get(path, key)
+                if summary is None:
+                    summary, key = self._summarize_file(path)
+                    if summary is None:
+                        continue
+                names.append(name)
+                self._keys[name] = key
+                summaries.append(_aware(summary))
+            self._summaries.forget_missing(names)
+            self._summaries.flush()
+        summaries.sort(key=lambda s: s.updated, reverse=True)
+        return summaries
+
+    def _remove_if_stale(self, entry: os.DirEntry[str], now: float) -> None:
+        try:
+            if now - entry.stat().st_mtime > STALE_TEMP_SECONDS:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+    def _summarize_file(self, path: Path) -> tuple[SessionSummary | None, StatKey]:
+        """Parse one file (it changed or is new) and cache its summary and search text."""
+        try:
+            with open(path, "rb") as handle:
+                key = stat_key(os.fstat(handle.fileno()))
+                data = handle.read()
+        except OSError:
+            return None, (0, 0, 0)
+        try:
+            session = decode(data)
+        except SessionFormatError as error:
+            summary = unreadable(path, str(error), key[0])
+        else:
+            summary = summarize(path, session)
+            self._put_search(path.name, key, search_text(session))
+        self._summaries.put(key, summary)
+        return summary, key
+
+    def _put_search(self, name: str, key: StatKey, text: str) -> None:
+        if self._search.loaded:
+            self._search.put(name, key, text)
+        else:
+            self._pending_search[name] = (key, text)
+
+    def search_index(self, summaries: list[SessionSummary]) -> SearchIndex:
+        """Load (or build) the searchable text for these rows; run it off the UI thread."""
+        with self._mutex:
+            self._search.load()
+            for name, (key, text) in self._pending_search.items():
+                self._search.put(name, key, text)
+            self._pending_search.clear()
+            rows: list[tuple[SessionSummary, str]] = []
+            for summary in summaries:
+                if not summary.readable:
+                    rows.append((summary, f"{summary.title}\n{summary.error}".lower()))
+                    continue
+                key = self._keys.get(summary.name)
+                text = self._search.get(summary.name, key) if key else None
+                if text is None:
+                    text = self._search_text_from_file(summary)
+                rows.append((summary, text))
+            self._search.forget_missing(self._keys)
+            self._search.flush()
+        return SearchIndex(rows)
+
+    def _search_text_from_file(self, summary: SessionSummary) -> str:
+        try:
+            with open(summary.path, "rb") as handle:
+                key = stat_key(os.fstat(handle.fileno()))
+                session = decode(handle.read())
+        except (OSError, SessionFormatError):
+            return summary.title.lower()
+        text = search_text(session)
+        self._search.put(summary.name, key, text)
+        return text
+
+    def search(self, query: str) -> list[SessionSummary]:
+        return self.search_index(self.list()).filter(query)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def resolve(self, ref: str | Path) -> Path:
+        """A path for an id, an id prefix, a file name in the store, or a path."""
+        text = str(ref)
+        candidate = Path(text).expanduser()
+        if isinstance(ref, Path) or os.sep in text or "/" in text or text.endswith(SESSION_SUFFIX):
+            for path in (candidate, self.directory / text):
+                if path.is_file():
+                    return path
+            raise SessionNotFoundError(f"no session file {text}")
+        try:
+            names = [
+                e.name
+                for e in os.scandir(self.directory)
+                if e.name.startswith(text) and e.name.endswith(SESSION_SUFFIX)
+            ]
+        except FileNotFoundError:
+            names = []
+        if not names:
+            raise SessionNotFoundError(f"no session with id {text} in {self.directory}")
+        if len(names) > 1:
+            raise SessionNotFoundError(
+                f"id {text} is ambiguous: " + ", ".join(sorted(names)[:5])
+            )
+        return self.directory / names[0]
+
+    def load(self, ref: str | Path) -> Session:
+        path = self.resolve(ref)
+        data = path.read_bytes()
+        try:
+            session = decode(data)
+        except SessionFormatError as error:
+            raise UnreadableSessionError(path, str(error)) from None
+        if path.parent.resolve() == self.directory.resolve():
+            self._remember(session, path, data)
+        return session
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save(self, session: Session, *, touch: bool = True) -> SaveResult:
+        """Write the session atomically (see the module docstring for the merge policy)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        session.base_url = scrub_base_url(session.base_url)
+        with self._mutex, folder_lock(self.directory):
+            info = session.storage
+            if not isinstance(info, StorageInfo) or info.path.parent != self.directory:
+                return self._create(session, touch)
+            path = info.path
+            try:
+                current: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                current = None  # deleted elsewhere while we kept working: write it again
+            merged = 0
+            if current is not None and _digest(current) != info.digest:
+                merged = self._merge_from_disk(session, current, info)
+            if touch:
+                session.touch()
+            data = encode(session)
+            atomic_write(path, data, exclusive=current is None)
+            self._remember(session, path, data)
+            return SaveResult(path=path, created=current is None, merged_from_disk=merged)
+
+    def save_as_new(self, session: Session) -> SaveResult:
+        """Save under a fresh id and file (e.g. after a conflict, or a replay result)."""
+        session.id = new_id()
+        session.storage = None
+        return self.save(session)
+
+    def _create(self, session: Session, touch: bool) -> SaveResult:
+        if not is_valid_id(session.id):
+            session.id = new_id()
+        if touch:
+            session.touch()
+        for _ in range(20):
+            path = self.directory / file_name(session.id, session.title)
+            data = encode(session)
+            try:
+                atomic_write(path, data, exclusive=True)
+            except FileExistsError:
+                session.id = new_id()  # someone else holds this id: take another
+                continue
+            self._remember(session, path, data)
+            return SaveResult(path=path, created=True)
+        raise SessionStoreError("could not find a free file name for the session")
+
+    def _merge_from_disk(self, session: Session, current: bytes, info: StorageInfo) -> int:
+        try:
+            disk = decode(current)
+        except SessionFormatError as error:
+            raise SessionConflictError(
+                f"{info.path.name} was changed on disk and cannot be read any more "
+                f"({error}); it was not overwritten. Save this session as a new one."
+            ) from None
+        if disk.id != session.id:
+            raise SessionConflictError(
+                f"{info.path.name} now holds another session ({disk.id}); it was not "
+                "overwritten. Save this session as a new one."
+            )
+        ours = {exchange.id for exchange in session.exchanges}
+        on_disk = {exchange.id for exchange in disk.exchanges}
+        ours_new = [
+            exchange
+            for exchange in session.exchanges
+            if exchange.id not in info.exchange_ids and exchange.id not in on_disk
+        ]
+        merged_from_disk = sum(1 for exchange in disk.exchanges if exchange.id not in ours)
+        session.exchanges = list(disk.exchanges) + ours_new
+        for attr in ("title", "profile", "base_url"):
+            if getattr(session, attr) == getattr(info, attr):
+                setattr(session, attr, getattr(disk, attr))
+        session.created = min(session.created, disk.created)
+        session.extra = {**disk.extra, **session.extra}
+        return merged_from_disk
+
+    def _remember(self, session: Session, path: Path, data: bytes) -> None:
+        session.storage = StorageInfo(
+            path=path,
+            digest=_digest(data),
+            exchange_ids=frozenset(exchange.id for exchange in session.exchanges),
+            title=session.title,
+            profile=session.profile,
+            base_url=session.base_url,
+        )
+        try:
+            key = stat_key(path.stat())
+        except OSError:
+            return
+        with self._mutex:
+            summary = _aware(summarize(path, session))
+            self._summaries.put(key, summary)
+            self._keys[path.name] = key
+            self._put_search(path.name, key, search_text(session))
+
+    # -- editing -------------------------------------------------------------------------------
+
+    def rename(self, ref: str | Path, title: str) -> Session:
+        """Change the title (the file keeps its name: other instances may hold its path)."""
+        session = self.load(ref)
+        session.title = title
+        self.save(session)
+        return session
+
+    def duplicate(self, ref: str | Path, title: str | None = None) -> Session:
+        source = self.load(ref)
+        duplicate = Session.new(
+            title=title if title is not None else f"{source.display_title} (copy)",
+            profile=source.profile,
+            base_url=source.base_url,
+        )
+        duplicate.exchanges = copy.deepcopy(source.exchanges)
+        self.save(duplicate)
+        return duplicate
+
+    def delete(self, ref: str | Path) -> Path:
+        """Move the session to ``.trash/`` (undo with :meth:`restore`); returns its trash path."""
+        path = self.resolve(ref)
+        if path.parent.resolve() != self.directory.resolve():
+            raise SessionStoreError(f"{path} is not in the session folder {self.directory}")
+        try:
+            decode(path.read_bytes())
+        except SessionFormatError as error:
+            raise SessionConflictError(
+                f"{path.name} is unreadable ({error}); the app leaves it alone"
+            ) from None
+        self.trash_dir.mkdir(parents=True, exist_ok=True)
+        target = self.trash_dir / path.name
+        counter = 1
+        while target.exists():
+            target = self.trash_dir / f"{path.stem}-{counter}{SESSION_SUFFIX}"
+            counter += 1
+        with self._mutex, folder_lock(self.directory):
+            move_no_clobber(path, target)
+        return target
+
+    def trash(self) -> list[Path]:
+        """Files in the trash, most recently deleted first."""
+        try:
+            paths = [p for p in self.trash_dir.iterdir() if p.suffix == SESSION_SUFFIX]
+        except FileNotFoundError:
+            return []
+        return sorted(paths, key=lambda p: p.stat().st_ctime_ns, reverse=True)
+
+    def restore(self, trashed: str | Path) -> Path:
+        """Bring a trashed file back under its original name."""
+        source = Path(trashed)
+        if not source.is_absolute() or source.parent != self.trash_dir:
+            source = self.trash_dir / source.name
+        if not source.is_file():
+            raise SessionNotFoundError(f"{source.name} is not in the trash")
+        target = self.directory / source.name
+        with self._mutex, folder_lock(self.directory):
+            try:
+                move_no_clobber(source, target)
+            except FileExistsError:
+                raise SessionConflictError(
+                    f"{target.name} exists in the session folder; not overwritten"
+                ) from None
+        return target
