@@ -1,0 +1,452 @@
+"""Streaming-display benchmark: the TUI in a real pseudo-terminal, against the paced sim.
+
+For each scenario (20,000 tokens at 10,000 tok/s, 4,000 at 2,000 tok/s, local and SSH mode)
+it starts the sim in its own process, puts ``bench/_marking_proxy.py`` in front of it (which
+makes the completion's last token a known marker word and timestamps the moment it was
+written), starts the app in a 120x40 pty, and measures:
+
+- startup: spawn -> a key typed into the prompt shows on screen (keys are typed every 10 ms
+  from the spawn on, so this is "first moment the prompt accepts input", ±10 ms);
+- display lag: proxy wrote the last token -> that token on the (pyte-emulated) screen;
+- CPU seconds of the app process from the send key to the last token visible, and to idle;
+- bytes the app wrote to the terminal from the send key until it went quiet;
+- peak RSS (VmHWM) of the app process;
+- key latency during the stream: a distinct letter typed into the prompt every ~150 ms while
+  tokens arrive -> that letter on screen (median of the run's samples).
+
+Screen times come from replaying the recorded terminal output through pyte after the run (see
+``_pty_harness.ScreenReplay``); the live side only reads the pty, so measuring costs the app no
+CPU. Every run uses fresh WORKBENCH_CONFIG_DIR / WORKBENCH_DATA_DIR temp dirs.
+
+Usage: ``python bench/stream_display.py [--runs 5] [--app workbench|standin] [--write-docs]``.
+Needs ``pyte`` (a dev dependency of the benchmarks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import queue
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _marking_proxy import DEFAULT_MARKER  # noqa: E402
+from _pty_harness import PtyProcess, ScreenReplay, child_environment  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+COLUMNS, ROWS = 120, 40
+STARTUP_PROBE = "¤"  # typed from the spawn on; rare enough never to appear otherwise
+# One distinct letter per key-latency probe, so each probe's first appearance is its own.
+KEY_PROBES = "αβγδεζηθικλμνξπρστυφχψω"
+PROMPT = "Once upon a time"
+SEND_KEY = b"\n"  # ctrl+j
+QUIT_KEY = b"\x11"  # ctrl+q
+BACKSPACE = b"\x7f"
+
+TARGETS = {  # metric -> (limit, unit); SSH mode has its own terminal-bytes limit
+    "lag_ms": (30.0, "ms"),
+    "cpu_s": (1.5, "s"),
+    "term_mb": (2.0, "MB"),
+    "rss_mb": (80.0, "MB"),
+    "key_ms": (20.0, "ms"),
+    "startup_s": (0.4, "s"),
+}
+SSH_TERM_MB = 0.6
+
+
+@dataclass(frozen=True)
+class Scenario:
+    tokens: int
+    rate: int
+    ssh: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.tokens:,} tok @ {self.rate:,} tok/s" + (" (SSH)" if self.ssh else "")
+
+
+SCENARIOS = (
+    Scenario(20_000, 10_000),
+    Scenario(4_000, 2_000),
+    Scenario(20_000, 10_000, ssh=True),
+    Scenario(4_000, 2_000, ssh=True),
+)
+
+
+@dataclass
+class RunResult:
+    startup_s: float | None = None
+    lag_ms: float | None = None
+    cpu_s: float | None = None  # send -> last token visible
+    cpu_to_idle_s: float | None = None  # send -> terminal quiet for 0.5 s
+    term_mb: float | None = None  # send -> quiet
+    rss_mb: float | None = None
+    key_ms: float | None = None  # median of this run's probes
+    key_max_ms: float | None = None
+    key_samples: int = 0
+    key_lost: int = 0  # probes typed but never seen
+    stream_s: float | None = None  # send -> last token written by the proxy
+    problems: list[str] = field(default_factory=list)
+    final_screen: str = ""  # the emulated screen when the app was asked to quit
+
+
+# -- processes around the app -----------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
+
+
+def _workbench_has_sim() -> bool:
+    probe = subprocess.run([sys.executable, "-m", "workbench", "sim", "--help"], capture_output=True, cwd=REPO)
+    return probe.returncode == 0
+
+
+class SimWithMarker:
+    """The sim in its own process plus the marking proxy in another; ``base_url`` is the proxy."""
+
+    def __init__(self, rate: int, use_standin: bool) -> None:
+        port = _free_port()
+        if use_standin:
+            command = [sys.executable, str(REPO / "bench/standin/sim.py"), "--port", str(port), "--rate", str(rate)]
+        else:
+            command = [sys.executable, "-m", "workbench", "sim", "--port", str(port), "--rate", str(rate)]
+        self.sim = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_port(port, 15)
+        self.proxy = subprocess.Popen(
+            [sys.executable, str(REPO / "bench/_marking_proxy.py"), "--upstream", f"http://127.0.0.1:{port}"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proxy.stdout is not None
+        first = self.proxy.stdout.readline().split()
+        self.base_url = f"http://127.0.0.1:{first[1]}"
+        self.markers: queue.Queue[float] = queue.Queue()
+        threading.Thread(target=self._read_markers, daemon=True).start()
+
+    def _read_markers(self) -> None:
+        assert self.proxy.stdout is not None
+        for line in self.proxy.stdout:
+            if line.startswith("MARKER "):
+                self.markers.put(float(line.split()[1]))
+
+    def drain_markers(self) -> None:
+        while not self.markers.empty():
+            self.markers.get_nowait()
+
+    def close(self) -> None:
+        for process in (self.proxy, self.sim):
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def app_command(app: str, base_url: str, scenario: Scenario, config_dir: Path) -> list[str]:
+    if app == "standin":
+        return [sys.executable, str(REPO / "bench/standin/app.py"), "--base-url", base_url, "--max-tokens", str(scenario.tokens)]
+    # The real app reads max_tokens from the config file's defaults (written by prepare_config).
+    command = [sys.executable, "-m", "workbench", "--base-url", base_url]
+    if scenario.ssh:
+        command.append("--ssh")
+    return command
+
+
+def prepare_config(app: str, config_dir: Path, scenario: Scenario) -> None:
+    if app == "standin":
+        return
+    (config_dir / "config.toml").write_text(
+        f"[defaults]\nmodel = \"llama3.1-8b\"\nmax_tokens = {scenario.tokens}\n", encoding="utf-8"
+    )
+
+
+# -- one run ----------------------------------------------------------------------------------
+def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: float = 60.0) -> RunResult:
+    result = RunResult()
+    workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
+    config_dir, data_dir = workdir / "config", workdir / "data"
+    config_dir.mkdir()
+    data_dir.mkdir()
+    prepare_config(app, config_dir, scenario)
+    extra = {"WORKBENCH_CONFIG_DIR": str(config_dir), "WORKBENCH_DATA_DIR": str(data_dir), "CEREBRAS_API_KEY": "bench-key"}
+    if scenario.ssh:
+        extra["SSH_CONNECTION"] = "127.0.0.1 50000 127.0.0.1 22"
+    env = child_environment(os.environ, COLUMNS, ROWS, **extra)
+    sim.drain_markers()
+    proc = PtyProcess(app_command(app, sim.base_url, scenario, config_dir), env=env, columns=COLUMNS, rows=ROWS, cwd=str(REPO))
+    probe_times: dict[str, float] = {}
+    try:
+        # Startup: type the probe every 10 ms until the terminal shows it.
+        probe = STARTUP_PROBE.encode()
+        typed = 0
+        startup_deadline = time.monotonic() + 20
+        while time.monotonic() < startup_deadline:
+            proc.write(probe)
+            typed += 1
+            if proc.wait_for_bytes(probe, timeout=0.01) is not None:
+                break
+        else:
+            result.problems.append("the prompt never showed a typed key within 20 s")
+            return result
+        proc.wait_quiet(0.3, timeout=5)
+        # Textual may run a backspace after characters typed in the same burst, so erase the
+        # probes first and type the prompt only once the app has settled.
+        proc.write(BACKSPACE * (typed + 2))
+        proc.wait_quiet(0.3, timeout=5)
+        mark = proc.bytes_read
+        proc.write(PROMPT.encode())
+        if proc.wait_for_bytes(PROMPT.encode(), start=mark, timeout=5) is None:
+            result.problems.append("the typed prompt did not show on screen")
+        proc.wait_quiet(0.3, timeout=5)
+
+        before = proc.sample()
+        bytes_before = proc.bytes_read
+        sent_at = proc.write(SEND_KEY)
+        # Key probes while tokens arrive: first after 100 ms, then every 150 ms.
+        marker = DEFAULT_MARKER.encode()
+        seen = None
+        next_probe = sent_at + 0.1
+        probes = iter(KEY_PROBES)
+        deadline = sent_at + timeout
+        while seen is None and time.monotonic() < deadline:
+            wait = max(0.0, next_probe - time.monotonic())
+            seen = proc.wait_for_bytes(marker, start=bytes_before, timeout=wait)
+            if seen is None and time.monotonic() >= next_probe:
+                letter = next(probes, None)
+                if letter is not None:
+                    probe_times[letter] = proc.write(letter.encode())
+                next_probe += 0.15
+        if seen is None:
+            result.problems.append(f"the last token never showed within {timeout:.0f} s")
+            return result
+        at_visible = proc.sample()
+        try:
+            written_at = sim.markers.get(timeout=5)
+        except queue.Empty:
+            result.problems.append("the proxy reported no last-token time")
+            written_at = None
+        proc.wait_quiet(0.5, timeout=15)
+        idle = proc.sample()
+        result.cpu_s = at_visible.cpu_seconds - before.cpu_seconds
+        result.cpu_to_idle_s = idle.cpu_seconds - before.cpu_seconds
+        result.rss_mb = idle.peak_rss_bytes / 1e6
+        result.term_mb = (proc.bytes_read - bytes_before) / 1e6
+        # Wait for the probes typed last to show, if they are going to.
+        if probe_times:
+            proc.wait_quiet(0.3, timeout=2)
+    finally:
+        quit_sent_at = time.monotonic()
+        proc.stop(QUIT_KEY)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    # Screen times, by replaying the recording through pyte.
+    checks = {"startup": ((lambda text: STARTUP_PROBE in text), proc.spawned_at)}
+    if written_at is not None:
+        checks["last"] = ((lambda text: DEFAULT_MARKER in text), written_at - 1.0)
+    for letter, typed_at in probe_times.items():
+        checks[letter] = ((lambda text, letter=letter: letter in text), typed_at)
+    replay = ScreenReplay(proc.chunks(), COLUMNS, ROWS)
+    found = replay.first_times(checks)
+    result.final_screen = replay.screen_before_quit(quit_sent_at)
+    if found["startup"] is not None:
+        result.startup_s = found["startup"] - proc.spawned_at
+    if written_at is not None:
+        result.stream_s = written_at - sent_at
+        if found.get("last") is None:
+            result.problems.append("the marker was in the output bytes but never on the emulated screen")
+        else:
+            result.lag_ms = (found["last"] - written_at) * 1000
+    latencies = [(found[letter] - typed_at) * 1000 for letter, typed_at in probe_times.items() if found.get(letter) is not None]
+    result.key_samples = len(latencies)
+    result.key_lost = len(probe_times) - len(latencies)
+    if latencies:
+        result.key_ms = statistics.median(latencies)
+        result.key_max_ms = max(latencies)
+    elif probe_times:
+        result.problems.append("no key typed during the stream showed on screen")
+    return result
+
+
+# -- aggregation and reporting ----------------------------------------------------------------
+METRICS = ("startup_s", "lag_ms", "cpu_s", "cpu_to_idle_s", "term_mb", "rss_mb", "key_ms", "key_max_ms", "stream_s")
+
+
+def median_of(runs: list[RunResult], metric: str) -> float | None:
+    values = [getattr(run, metric) for run in runs if getattr(run, metric) is not None]
+    return statistics.median(values) if values else None
+
+
+def target_for(metric: str, scenario: Scenario) -> float | None:
+    if metric == "term_mb" and scenario.ssh:
+        return SSH_TERM_MB
+    return TARGETS[metric][0] if metric in TARGETS else None
+
+
+def verdict(metric: str, scenario: Scenario, value: float | None) -> str:
+    limit = target_for(metric, scenario)
+    if limit is None:
+        return ""
+    if value is None:
+        return "n/a"
+    return "ok" if value <= limit else "MISSED"
+
+
+def format_value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if metric.endswith("_ms"):
+        return f"{value:.1f}"
+    if metric.endswith("_mb"):
+        return f"{value:.2f}"
+    return f"{value:.3f}" if metric == "startup_s" else f"{value:.2f}"
+
+
+HEADERS = {
+    "startup_s": "startup s",
+    "lag_ms": "display lag ms",
+    "cpu_s": "CPU s (to last token)",
+    "cpu_to_idle_s": "CPU s (to idle)",
+    "term_mb": "terminal MB",
+    "rss_mb": "peak RSS MB",
+    "key_ms": "key latency ms (median)",
+    "key_max_ms": "key latency ms (worst)",
+    "stream_s": "stream s",
+}
+
+
+def markdown_table(results: dict[Scenario, list[RunResult]]) -> str:
+    scenarios = list(results)
+    lines = ["| metric (median) | target | " + " | ".join(s.name for s in scenarios) + " |"]
+    lines.append("|---|---|" + "---|" * len(scenarios))
+    for metric in METRICS:
+        limits = {target_for(metric, s) for s in scenarios} - {None}
+        target = " / ".join(f"≤ {limit:g}" for limit in sorted(limits, reverse=True)) if limits else ""
+        cells = []
+        for scenario in scenarios:
+            value = median_of(results[scenario], metric)
+            mark = verdict(metric, scenario, value)
+            cells.append(format_value(metric, value) + (" ✗" if mark == "MISSED" else ""))
+        lines.append(f"| {HEADERS[metric]} | {target} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def machine_description() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        from importlib.metadata import version
+
+        textual_version = version("textual")
+    except Exception:  # pragma: no cover - textual is a dependency
+        textual_version = "?"
+    return (
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
+        f"Textual {textual_version}; load average before the runs {os.getloadavg()[0]:.2f}"
+    )
+
+
+def run_all(app: str, runs: int, scenarios: tuple[Scenario, ...], use_standin_sim: bool, log=print) -> dict[Scenario, list[RunResult]]:
+    results: dict[Scenario, list[RunResult]] = {}
+    sims: dict[int, SimWithMarker] = {}
+    try:
+        for scenario in scenarios:
+            sim = sims.get(scenario.rate) or sims.setdefault(scenario.rate, SimWithMarker(scenario.rate, use_standin_sim))
+            results[scenario] = []
+            for index in range(runs):
+                result = measure_once(app, scenario, sim)
+                results[scenario].append(result)
+                summary = ", ".join(f"{m}={format_value(m, getattr(result, m))}" for m in METRICS)
+                log(f"{scenario.name} run {index + 1}/{runs}: {summary}" + (f" PROBLEMS: {result.problems}" if result.problems else ""))
+    finally:
+        for sim in sims.values():
+            sim.close()
+    return results
+
+
+DOCS_HEADING = "## Streaming display (bench/stream_display.py)"
+
+
+def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md") -> None:
+    """Replace only this benchmark's section of docs/benchmarks.md (others own the rest)."""
+    section = f"{DOCS_HEADING}\n\n{body.strip()}\n"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    start = text.find(DOCS_HEADING)
+    if start < 0:
+        text = text.rstrip() + "\n\n" + section
+    else:
+        following = text.find("\n## ", start + len(DOCS_HEADING))
+        text = text[:start] + section + ("\n" + text[following + 1 :] if following >= 0 else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Streaming-display benchmark of the workbench TUI in a real pty.")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--app", choices=("workbench", "standin"), default="workbench")
+    parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
+    parser.add_argument("--only", choices=("fast", "slow", "local"), help="a subset of the scenarios")
+    parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
+    parser.add_argument("--write-docs", action="store_true", help="put the table into docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    scenarios = SCENARIOS
+    if args.only == "fast":
+        scenarios = tuple(s for s in SCENARIOS if s.rate == 10_000)
+    elif args.only == "slow":
+        scenarios = tuple(s for s in SCENARIOS if s.rate == 2_000)
+    elif args.only == "local":
+        scenarios = tuple(s for s in SCENARIOS if not s.ssh)
+    use_standin_sim = args.standin_sim or not _workbench_has_sim()
+    machine = machine_description()
+    started = datetime.now(timezone.utc)
+    results = run_all(args.app, args.runs, scenarios, use_standin_sim)
+    table = markdown_table(results)
+    print()
+    print(f"{args.app}, {args.runs} runs each, {COLUMNS}x{ROWS}; {machine}")
+    print(table)
+    if args.json:
+        args.json.write_text(
+            json.dumps({s.name: [asdict(r) for r in runs] for s, runs in results.items()}, indent=2), encoding="utf-8"
+        )
+    if args.write_docs:
+        body = (
+            f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine}; load average after the runs "
+            f"{os.getloadavg()[0]:.2f}. App: `{args.app}`, median of {args.runs} runs, {COLUMNS}x{ROWS} pty.\n\n{table}\n"
+        )
+        write_docs_section(body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

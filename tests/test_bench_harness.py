@@ -1,0 +1,109 @@
+"""Sanity checks of the display benchmark's moving parts (parsing and bookkeeping, not timing)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+from _marking_proxy import DEFAULT_MARKER, SseMarker  # noqa: E402
+from _pty_harness import ProcessSample, PtyProcess, child_environment  # noqa: E402
+
+
+def _event(text: str, finish: str | None = None) -> bytes:
+    body = {"id": "x", "object": "text_completion", "choices": [{"index": 0, "text": text, "finish_reason": finish}]}
+    return b"data: " + json.dumps(body).encode() + b"\n\n"
+
+
+STREAM = _event("") + _event(" once") + _event(" upon") + _event("", "length") + b"data: [DONE]\n\n"
+
+
+def _texts(body: bytes) -> list[str]:
+    texts = []
+    for block in body.split(b"\n\n"):
+        if block.startswith(b"data: {"):
+            texts.append(json.loads(block[6:])["choices"][0]["text"])
+    return texts
+
+
+def _run_marker(parts: list[bytes]) -> tuple[bytes, int]:
+    marker = SseMarker(DEFAULT_MARKER)
+    out = b""
+    marker_writes = 0
+    for part in parts:
+        before, marker_bytes, after = marker.feed(part)
+        out += before + marker_bytes + after
+        marker_writes += bool(marker_bytes)
+    return out + marker.flush(), marker_writes
+
+
+def test_marker_is_the_last_text_before_the_finish_event() -> None:
+    out, writes = _run_marker([STREAM])
+    assert writes == 1
+    assert _texts(out) == ["", " once", " upon", " " + DEFAULT_MARKER, ""]
+    assert out.endswith(b"data: [DONE]\n\n")
+
+
+def test_marker_is_appended_when_the_final_event_carries_text() -> None:
+    stream = _event(" once") + _event(" upon", "stop") + b"data: [DONE]\n\n"
+    out, writes = _run_marker([stream])
+    assert writes == 1
+    assert _texts(out) == [" once", " upon " + DEFAULT_MARKER]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=8))
+def test_marker_does_not_depend_on_how_the_stream_is_split(cuts: list[int]) -> None:
+    bounds = [0, *sorted(cuts), len(STREAM)]
+    parts = [STREAM[a:b] for a, b in zip(bounds, bounds[1:])]
+    assert _run_marker(parts) == _run_marker([STREAM])
+
+
+def test_process_sample_reads_this_process() -> None:
+    sample = ProcessSample.read(os.getpid())
+    assert sample.cpu_seconds > 0
+    assert sample.peak_rss_bytes > 1_000_000
+
+
+def test_pty_process_records_output_and_sees_the_window_size() -> None:
+    code = "import os; print('size', os.get_terminal_size(1).columns, os.get_terminal_size(1).lines)"
+    proc = PtyProcess([sys.executable, "-c", code], env=child_environment(os.environ, 100, 30), columns=100, rows=30)
+    try:
+        assert proc.wait_for_bytes(b"size 100 30", timeout=20) is not None
+    finally:
+        assert proc.stop() == 0
+
+
+def test_screen_replay_finds_when_text_first_shows() -> None:
+    pytest.importorskip("pyte")
+    from _pty_harness import ScreenReplay
+
+    chunks = [(1.0, b"hello "), (2.0, b"wor"), (3.0, b"ld\r\n"), (4.0, b"\x1b[2J\x1b[Hgone")]
+    replay = ScreenReplay(chunks, 40, 5)
+    found = replay.first_times(
+        {
+            "world": ((lambda text: "hello world" in text), 0.0),
+            "gone": ((lambda text: "gone" in text), 0.0),
+            "never": ((lambda text: "absent" in text), 0.0),
+        }
+    )
+    assert found == {"world": 3.0, "gone": 4.0, "never": None}
+
+
+def test_docs_section_replaces_only_its_own_heading(tmp_path: Path) -> None:
+    from stream_display import DOCS_HEADING, write_docs_section
+
+    path = tmp_path / "benchmarks.md"
+    path.write_text(f"# Benchmarks\n\n## Other\n\nkeep me\n\n{DOCS_HEADING}\n\nold\n\n## Later\n\nkeep too\n")
+    write_docs_section("new numbers", path)
+    text = path.read_text()
+    assert "old" not in text
+    assert "new numbers" in text
+    assert "keep me" in text and "keep too" in text
+    assert text.index("## Other") < text.index(DOCS_HEADING) < text.index("## Later")
