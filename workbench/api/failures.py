@@ -70,7 +70,7 @@ def read_error_body(content: bytes | str | Any) -> ErrorBody:
         try:
             data: Any = json.loads(text)
         except ValueError:
-            return ErrorBody(message=text_extract(text), parsed=text)
+            return ErrorBody(message=text_extract(text) or None, parsed=text)
     else:
         data = content
     if not isinstance(data, dict):
