@@ -44,7 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _marking_proxy import DEFAULT_MARKER  # noqa: E402
-from _pty_harness import PtyProcess, ScreenReplay, child_environment  # noqa: E402
+from _pty_harness import ProcessSample, PtyProcess, ScreenReplay, child_environment  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 COLUMNS, ROWS = 120, 40
@@ -52,6 +52,7 @@ STARTUP_PROBE = "¤"  # typed from the spawn on; rare enough never to appear oth
 # One distinct letter per key-latency probe, so each probe's first appearance is its own.
 KEY_PROBES = "αβγδεζηθικλμνξπρστυφχψω"
 PROMPT = "Once upon a time"
+MODEL = "llama3.1-8b"
 SEND_KEY = b"\n"  # ctrl+j
 QUIT_KEY = b"\x11"  # ctrl+q
 BACKSPACE = b"\x7f"
@@ -99,6 +100,10 @@ class RunResult:
     key_samples: int = 0
     key_lost: int = 0  # probes typed but never seen
     stream_s: float | None = None  # send -> last token written by the proxy
+    # CPU the helpers burnt between the send and the last token, on the same 2 cores:
+    sim_cpu_s: float | None = None
+    proxy_cpu_s: float | None = None
+    harness_cpu_s: float | None = None
     problems: list[str] = field(default_factory=list)
     final_screen: str = ""  # the emulated screen when the app was asked to quit
 
@@ -121,8 +126,8 @@ def _wait_port(port: int, timeout: float) -> None:
     raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
 
 
-def _workbench_has_sim() -> bool:
-    probe = subprocess.run([sys.executable, "-m", "workbench", "sim", "--help"], capture_output=True, cwd=REPO)
+def _workbench_sim_importable() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import workbench.sim"], capture_output=True, cwd=REPO)
     return probe.returncode == 0
 
 
@@ -131,10 +136,10 @@ class SimWithMarker:
 
     def __init__(self, rate: int, use_standin: bool) -> None:
         port = _free_port()
-        if use_standin:
-            command = [sys.executable, str(REPO / "bench/standin/sim.py"), "--port", str(port), "--rate", str(rate)]
-        else:
-            command = [sys.executable, "-m", "workbench", "sim", "--port", str(port), "--rate", str(rate)]
+        # The sim runs alone in its own process, so the app's CPU is measured alone. The
+        # launcher is ``workbench.sim.SimServer`` with a context long enough for 20,000 tokens.
+        script = "bench/standin/sim.py" if use_standin else "bench/_sim_process.py"
+        command = [sys.executable, str(REPO / script), "--port", str(port), "--rate", str(rate)]
         self.sim = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _wait_port(port, 15)
         self.proxy = subprocess.Popen(
@@ -180,9 +185,16 @@ def app_command(app: str, base_url: str, scenario: Scenario, config_dir: Path) -
 def prepare_config(app: str, config_dir: Path, scenario: Scenario) -> None:
     if app == "standin":
         return
+    # min_tokens = max_tokens: the sim would otherwise end the text early with "stop".
     (config_dir / "config.toml").write_text(
-        f"[defaults]\nmodel = \"llama3.1-8b\"\nmax_tokens = {scenario.tokens}\n", encoding="utf-8"
+        f'[defaults]\nmodel = "{MODEL}"\nmax_tokens = {scenario.tokens}\nmin_tokens = {scenario.tokens}\nseed = 7\n',
+        encoding="utf-8",
     )
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 # -- one run ----------------------------------------------------------------------------------
@@ -225,6 +237,7 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
         proc.wait_quiet(0.3, timeout=5)
 
         before = proc.sample()
+        helpers_before = (ProcessSample.read(sim.sim.pid).cpu_seconds, ProcessSample.read(sim.proxy.pid).cpu_seconds, _own_cpu())
         bytes_before = proc.bytes_read
         sent_at = proc.write(SEND_KEY)
         # Key probes while tokens arrive: first after 100 ms, then every 150 ms.
@@ -245,6 +258,9 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
             result.problems.append(f"the last token never showed within {timeout:.0f} s")
             return result
         at_visible = proc.sample()
+        result.sim_cpu_s = ProcessSample.read(sim.sim.pid).cpu_seconds - helpers_before[0]
+        result.proxy_cpu_s = ProcessSample.read(sim.proxy.pid).cpu_seconds - helpers_before[1]
+        result.harness_cpu_s = _own_cpu() - helpers_before[2]
         try:
             written_at = sim.markers.get(timeout=5)
         except queue.Empty:
@@ -293,7 +309,10 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
 
 
 # -- aggregation and reporting ----------------------------------------------------------------
-METRICS = ("startup_s", "lag_ms", "cpu_s", "cpu_to_idle_s", "term_mb", "rss_mb", "key_ms", "key_max_ms", "stream_s")
+METRICS = (
+    "startup_s", "lag_ms", "cpu_s", "cpu_to_idle_s", "term_mb", "rss_mb", "key_ms", "key_max_ms", "stream_s",
+    "sim_cpu_s", "proxy_cpu_s", "harness_cpu_s",
+)
 
 
 def median_of(runs: list[RunResult], metric: str) -> float | None:
@@ -335,7 +354,10 @@ HEADERS = {
     "rss_mb": "peak RSS MB",
     "key_ms": "key latency ms (median)",
     "key_max_ms": "key latency ms (worst)",
-    "stream_s": "stream s",
+    "stream_s": "stream s (send → last token written)",
+    "sim_cpu_s": "sim CPU s (same window)",
+    "proxy_cpu_s": "proxy CPU s (same window)",
+    "harness_cpu_s": "harness CPU s (same window)",
 }
 
 
@@ -427,7 +449,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = tuple(s for s in SCENARIOS if s.rate == 2_000)
     elif args.only == "local":
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
-    use_standin_sim = args.standin_sim or not _workbench_has_sim()
+    use_standin_sim = args.standin_sim or not _workbench_sim_importable()
     machine = machine_description()
     started = datetime.now(timezone.utc)
     results = run_all(args.app, args.runs, scenarios, use_standin_sim)

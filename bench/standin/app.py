@@ -45,7 +45,8 @@ class StandInApp(App[None]):
 
     @work(exclusive=True)
     async def stream(self, prompt: str) -> None:
-        body = {"model": "llama3.1-8b", "prompt": prompt, "max_tokens": self.max_tokens, "stream": True}
+        body = {"model": "llama3.1-8b", "prompt": prompt, "max_tokens": self.max_tokens,
+                "min_tokens": self.max_tokens, "stream": True}
         async with httpx.AsyncClient(timeout=60) as client:
             async with client.stream("POST", self.base_url + "/v1/completions", json=body) as response:
                 async for line in response.aiter_lines():
