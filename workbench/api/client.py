@@ -284,12 +284,14 @@ class CompletionClient:
                 if retries_left > 0:
                     await self._sleep(self._delay(retries_taken, None))
                     continue
+                rate_limits = RateLimits.from_headers(response.headers) if response else None
                 raise transport_error(
                     exc,
                     endpoint=self.endpoint,
                     connect_timeout=self.timeouts.connect,
                     read_timeout=self.timeouts.read,
-                    response_started=False,
+                    response_started=response is not None,
+                    partial=CompletionResult(rate_limits=rate_limits) if rate_limits else None,
                     attempts=retries_taken + 1,
                 ) from exc
             except BaseException:

@@ -118,6 +118,8 @@ def redact(message: str, endpoint: Endpoint) -> str:
 
 
 def _seconds(value: float) -> str:
+    if value < 1:
+        return f"{value * 1000:.0f} ms"
     if value < 60:
         return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
     minutes, seconds = divmod(int(round(value)), 60)
