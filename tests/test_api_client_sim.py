@@ -42,23 +42,8 @@ class RecordingSleep:
         await asyncio.sleep(0)
 
 
-StartSim = Callable[..., Awaitable[SimServer]]
-
-
-@pytest.fixture
-async def start_sim() -> AsyncIterator[StartSim]:
-    sims: list[SimServer] = []
-
-    async def start(**kwargs: Any) -> SimServer:
-        kwargs.setdefault("rate", None)  # unpaced unless a test needs time to pass
-        sim = SimServer(**kwargs)
-        await sim.start()
-        sims.append(sim)
-        return sim
-
-    yield start
-    for sim in sims:
-        await sim.stop()
+# `sim_factory` (tests/conftest.py) starts unpaced simulators and stops them after the test.
+SimFactory = Callable[..., Awaitable[SimServer]]
 
 
 def endpoint_for(sim: SimServer, **kwargs: Any) -> Endpoint:
@@ -88,8 +73,8 @@ def completions(sim: SimServer) -> list[Any]:
 # -- results ---------------------------------------------------------------------------------
 
 
-async def test_stream_and_non_stream_agree_for_a_seed(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_stream_and_non_stream_agree_for_a_seed(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         whole = await client.complete(request())
@@ -104,8 +89,8 @@ async def test_stream_and_non_stream_agree_for_a_seed(start_sim: StartSim) -> No
     assert [r.body["stream"] for r in completions(sim)] == [False, True]
 
 
-async def test_metrics_and_rate_limits_are_filled(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_metrics_and_rate_limits_are_filled(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         events = await collect(client, request())
@@ -122,8 +107,8 @@ async def test_metrics_and_rate_limits_are_filled(start_sim: StartSim) -> None:
     assert events[0].rate_limits == events[-1].result.rate_limits
 
 
-async def test_batch_gives_one_choice_per_prompt(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_batch_gives_one_choice_per_prompt(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     prompts = ["Alpha", "Bravo", "Charlie"]
     async with client:
@@ -138,8 +123,8 @@ async def test_batch_gives_one_choice_per_prompt(start_sim: StartSim) -> None:
     assert sorted(finished) == [0, 1, 2]
 
 
-async def test_echo_prepends_the_prompt(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_echo_prepends_the_prompt(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         whole = await client.complete(request(echo=True))
@@ -148,8 +133,8 @@ async def test_echo_prepends_the_prompt(start_sim: StartSim) -> None:
     assert events[-1].result.text == whole.text
 
 
-async def test_raw_tokens_arrive_as_ids(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_raw_tokens_arrive_as_ids(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         whole = await client.complete(request(return_raw_tokens=True))
@@ -159,8 +144,8 @@ async def test_raw_tokens_arrive_as_ids(start_sim: StartSim) -> None:
     assert all(isinstance(t, int) for t in ids)
 
 
-async def test_multibyte_text_split_inside_characters_is_intact(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="split-utf8")  # every write ends inside a UTF-8 character
+async def test_multibyte_text_split_inside_characters_is_intact(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="split-utf8")  # every write ends inside a UTF-8 character
     client, _ = make_client(sim)
     async with client:
         whole = await client.complete(request())
@@ -170,8 +155,8 @@ async def test_multibyte_text_split_inside_characters_is_intact(start_sim: Start
     assert text == whole.text
 
 
-async def test_body_is_compact_and_leaves_unset_fields_out(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_body_is_compact_and_leaves_unset_fields_out(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         await client.complete(CompletionRequest(model=MODEL, prompt="Grüße", max_tokens=3))
@@ -180,8 +165,8 @@ async def test_body_is_compact_and_leaves_unset_fields_out(start_sim: StartSim) 
     assert recorded.headers["content-type"] == "application/json"
 
 
-async def test_invalid_request_sends_nothing(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_invalid_request_sends_nothing(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         with pytest.raises(RequestValidationError, match="temperature"):
@@ -191,16 +176,16 @@ async def test_invalid_request_sends_nothing(start_sim: StartSim) -> None:
     assert sim.requests == []
 
 
-async def test_list_models(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_list_models(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         models = await client.list_models()
     assert MODEL in models and sim.requests[-1].path == "/v1/models"
 
 
-async def test_unknown_model_is_named_with_a_next_step(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_unknown_model_is_named_with_a_next_step(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         with pytest.raises(errors.NotFoundError) as raised:
@@ -209,8 +194,8 @@ async def test_unknown_model_is_named_with_a_next_step(start_sim: StartSim) -> N
     assert len(completions(sim)) == 1  # a 404 is not retried
 
 
-async def test_pooled_connection_is_reused(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_pooled_connection_is_reused(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     ports: set[int] = set()
     async with client:
@@ -229,8 +214,8 @@ async def test_pooled_connection_is_reused(start_sim: StartSim) -> None:
 
 
 @pytest.mark.parametrize("suffix", ["", "/", "/v1", "/v1/"])
-async def test_both_base_url_forms_hit_v1_completions(start_sim: StartSim, suffix: str) -> None:
-    sim = await start_sim()
+async def test_both_base_url_forms_hit_v1_completions(sim_factory: SimFactory, suffix: str) -> None:
+    sim = await sim_factory()
     endpoint = Endpoint.from_env(base_url=sim.base_url + suffix, environ={})
     client, _ = make_client(endpoint)
     async with client:
@@ -239,16 +224,16 @@ async def test_both_base_url_forms_hit_v1_completions(start_sim: StartSim, suffi
     assert [r.path for r in sim.requests] == ["/v1/completions", "/v1/models"]
 
 
-async def test_no_authorization_header_without_a_key(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_no_authorization_header_without_a_key(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     client, _ = make_client(sim)
     async with client:
         await client.complete(request())
     assert "authorization" not in sim.requests[0].headers
 
 
-async def test_custom_headers_are_sent(start_sim: StartSim) -> None:
-    sim = await start_sim()
+async def test_custom_headers_are_sent(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
     endpoint = endpoint_for(sim, environ={"CEREBRAS_CUSTOM_HEADERS": "X-Team: research\nX-Trace: t-1"})
     client, _ = make_client(endpoint)
     async with client:
@@ -258,8 +243,8 @@ async def test_custom_headers_are_sent(start_sim: StartSim) -> None:
         assert recorded.headers["x-team"] == "research" and recorded.headers["x-trace"] == "t-1"
 
 
-async def test_key_from_environment_is_sent_and_a_wrong_one_is_a_clear_401(start_sim: StartSim) -> None:
-    sim = await start_sim(api_key=SECRET)
+async def test_key_from_environment_is_sent_and_a_wrong_one_is_a_clear_401(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(api_key=SECRET)
     good, _ = make_client(endpoint_for(sim, environ={"CEREBRAS_API_KEY": SECRET}))
     async with good:
         assert (await good.complete(request())).text
@@ -294,9 +279,9 @@ async def test_key_from_environment_is_sent_and_a_wrong_one_is_a_clear_401(start
 )
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_retried_until_success_with_the_right_delays(
-    start_sim: StartSim, fault: str, delays: list[float], streaming: bool
+    sim_factory: SimFactory, fault: str, delays: list[float], streaming: bool
 ) -> None:
-    sim = await start_sim(fault=fault, fault_times=2)
+    sim = await sim_factory(fault=fault, fault_times=2)
     client, sleep = make_client(sim)
     async with client:
         if streaming:
@@ -311,8 +296,8 @@ async def test_retried_until_success_with_the_right_delays(
     assert all(r.body == completions(sim)[0].body for r in completions(sim))
 
 
-async def test_jitter_takes_at_most_a_quarter_off(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="server-error", fault_times=2)
+async def test_jitter_takes_at_most_a_quarter_off(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="server-error", fault_times=2)
     client, sleep = make_client(sim, random=lambda: 0.999)
     async with client:
         await client.complete(request())
@@ -329,9 +314,9 @@ async def test_jitter_takes_at_most_a_quarter_off(start_sim: StartSim) -> None:
     ],
 )
 async def test_retries_exhausted_gives_a_clear_error(
-    start_sim: StartSim, fault: str, cls: type, words: list[str]
+    sim_factory: SimFactory, fault: str, cls: type, words: list[str]
 ) -> None:
-    sim = await start_sim(fault=fault)
+    sim = await sim_factory(fault=fault)
     client, sleep = make_client(sim)
     async with client:
         with pytest.raises(cls) as raised:
@@ -344,8 +329,8 @@ async def test_retries_exhausted_gives_a_clear_error(
     assert raised.value.attempts == 3 and raised.value.partial is not None
 
 
-async def test_max_retries_zero_sends_once(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="unavailable")
+async def test_max_retries_zero_sends_once(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="unavailable")
     client, sleep = make_client(sim, max_retries=0)
     async with client:
         with pytest.raises(errors.InternalServerError):
@@ -353,9 +338,9 @@ async def test_max_retries_zero_sends_once(start_sim: StartSim) -> None:
     assert len(completions(sim)) == 1 and sleep.delays == []
 
 
-async def test_slow_first_byte_read_timeout_is_retried(start_sim: StartSim) -> None:
+async def test_slow_first_byte_read_timeout_is_retried(sim_factory: SimFactory) -> None:
     # The sim waits 0.5 s before its headers; a 0.05 s read timeout always fires first.
-    sim = await start_sim(fault="slow-first-byte")
+    sim = await sim_factory(fault="slow-first-byte")
     client, sleep = make_client(sim, timeouts=Timeouts(connect=5, read=0.05))
     async with client:
         with pytest.raises(errors.APITimeoutError) as raised:
@@ -364,8 +349,8 @@ async def test_slow_first_byte_read_timeout_is_retried(start_sim: StartSim) -> N
     assert len(completions(sim)) == 3 and len(sleep.delays) == 2
 
 
-async def test_slow_first_byte_within_timeout_works(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="slow-first-byte")
+async def test_slow_first_byte_within_timeout_works(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="slow-first-byte")
     client, _ = make_client(sim)
     async with client:
         events = await collect(client, request())
@@ -395,9 +380,9 @@ async def stream_until_error(client: CompletionClient, req: CompletionRequest) -
     ],
 )
 async def test_mid_stream_fault_keeps_partial_text_and_is_not_retried(
-    start_sim: StartSim, fault: str, cls: type, words: list[str]
+    sim_factory: SimFactory, fault: str, cls: type, words: list[str]
 ) -> None:
-    sim = await start_sim(fault=fault)
+    sim = await sim_factory(fault=fault)
     client, sleep = make_client(sim)
     async with client:
         delivered, error = await stream_until_error(client, request())
@@ -411,16 +396,16 @@ async def test_mid_stream_fault_keeps_partial_text_and_is_not_retried(
     assert len(completions(sim)) == 1 and sleep.delays == []
 
 
-async def test_drop_is_a_connection_error_for_the_cli(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="drop")
+async def test_drop_is_a_connection_error_for_the_cli(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="drop")
     client, _ = make_client(sim)
     async with client:
         _, error = await stream_until_error(client, request())
     assert isinstance(error, errors.APIConnectionError)
 
 
-async def test_mid_stream_stall_times_out_with_partial_text(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="stall")
+async def test_mid_stream_stall_times_out_with_partial_text(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="stall")
     client, sleep = make_client(sim, timeouts=Timeouts(connect=5, read=0.3))
     async with client:
         delivered, error = await stream_until_error(client, request())
@@ -435,8 +420,8 @@ async def test_mid_stream_stall_times_out_with_partial_text(start_sim: StartSim)
     "fault, cls",
     [("malformed-sse", errors.ProtocolError), ("error-event", errors.InternalServerError)],
 )
-async def test_non_stream_body_faults(start_sim: StartSim, fault: str, cls: type) -> None:
-    sim = await start_sim(fault=fault)
+async def test_non_stream_body_faults(sim_factory: SimFactory, fault: str, cls: type) -> None:
+    sim = await sim_factory(fault=fault)
     client, _ = make_client(sim)
     async with client:
         with pytest.raises(cls) as raised:
@@ -444,8 +429,8 @@ async def test_non_stream_body_faults(start_sim: StartSim, fault: str, cls: type
     assert raised.value.partial is not None
 
 
-async def test_non_stream_drop_is_retried_since_nothing_was_delivered(start_sim: StartSim) -> None:
-    sim = await start_sim(fault="drop", fault_times=1)
+async def test_non_stream_drop_is_retried_since_nothing_was_delivered(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="drop", fault_times=1)
     client, sleep = make_client(sim)
     async with client:
         result = await client.complete(request())
@@ -462,8 +447,8 @@ async def first_delta(events: AsyncIterator[StreamEvent]) -> TextDelta:
     raise AssertionError("no text arrived")
 
 
-async def test_leaving_the_async_with_closes_the_connection(start_sim: StartSim) -> None:
-    sim = await start_sim(rate=50.0)  # 1,000 tokens at 50 tok/s: would take 20 s
+async def test_leaving_the_async_with_closes_the_connection(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=50.0)  # 1,000 tokens at 50 tok/s: would take 20 s
     client, _ = make_client(sim)
     async with client:
         async with client.stream(request(max_tokens=1000)) as events:
@@ -471,8 +456,8 @@ async def test_leaving_the_async_with_closes_the_connection(start_sim: StartSim)
         await sim.wait_for_disconnect(timeout=5.0)
 
 
-async def test_breaking_out_of_a_plain_async_for_closes_the_connection(start_sim: StartSim) -> None:
-    sim = await start_sim(rate=50.0)
+async def test_breaking_out_of_a_plain_async_for_closes_the_connection(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=50.0)
     client, _ = make_client(sim)
     async with client:
         async for event in client.stream(request(max_tokens=1000)):
@@ -481,8 +466,8 @@ async def test_breaking_out_of_a_plain_async_for_closes_the_connection(start_sim
         await sim.wait_for_disconnect(timeout=5.0)
 
 
-async def test_aclosing_closes_the_connection(start_sim: StartSim) -> None:
-    sim = await start_sim(rate=50.0)
+async def test_aclosing_closes_the_connection(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=50.0)
     client, _ = make_client(sim)
     async with client:
         async with contextlib.aclosing(client.stream(request(max_tokens=1000))) as events:
@@ -490,8 +475,8 @@ async def test_aclosing_closes_the_connection(start_sim: StartSim) -> None:
         await sim.wait_for_disconnect(timeout=5.0)
 
 
-async def test_cancelling_the_task_closes_the_connection(start_sim: StartSim) -> None:
-    sim = await start_sim(rate=50.0)
+async def test_cancelling_the_task_closes_the_connection(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=50.0)
     client, _ = make_client(sim)
     got_text = asyncio.Event()
     partial: list[CompletionResult | None] = []

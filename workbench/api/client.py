@@ -48,6 +48,8 @@ from workbench.api.types import (
 COMPLETIONS_PATH = "/v1/completions"
 MODELS_PATH = "/v1/models"
 USER_AGENT = f"workbench/{__version__}"
+# Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
+DRAIN_AFTER_DONE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,13 +404,23 @@ class CompletionClient:
                     partial=partial,
                 )
             yield StreamFinished(builder.finish())
-            # Read to the end of the body so the connection goes back to the pool.
-            async for _ in chunks:
-                pass
+            await self._drain(chunks)
         finally:
             if chunks is not None:
                 await chunks.aclose()  # type: ignore[attr-defined]
             await response.aclose()
+
+    async def _drain(self, chunks: AsyncIterator[bytes]) -> None:
+        """Read what follows ``[DONE]`` (normally just the chunked body's end) so the
+        connection goes back to the pool instead of being closed: the next request then skips
+        a TCP and TLS handshake. A server that keeps the body open after ``[DONE]`` only costs
+        the connection, never a wait or an error for the caller."""
+        try:
+            async with asyncio.timeout(DRAIN_AFTER_DONE_S):
+                async for _ in chunks:
+                    pass
+        except (TimeoutError, httpx.TransportError):
+            pass
 
     async def _read_rest(
         self, response: httpx.Response, builder: ResultBuilder, attempts: int
