@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shlex
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -92,15 +93,21 @@ def python_literal(value: Any, indent: int = 0) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as a Python literal")
 
 
+# Characters json.dumps(ensure_ascii=False) leaves raw that are invisible or dangerous on a
+# terminal (DEL, the C1 controls — some terminals treat U+009B as CSI — and the Unicode line
+# separators) or cannot be written as UTF-8 (lone surrogates). Escaped as \\uXXXX, which means
+# the same thing in JSON and in Python source.
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _json_text(value: Any, indent: int | None = None) -> str:
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
 def _python_string(text: str) -> str:
-    # A JSON string is a valid Python string literal (same escapes, \\uXXXX included); keep
-    # readable characters as they are, but escape what would not survive a UTF-8 file.
-    try:
-        literal = json.dumps(text, ensure_ascii=False)
-        literal.encode("utf-8")
-    except UnicodeEncodeError:
-        literal = json.dumps(text)
-    return literal
+    # A JSON string is a valid Python string literal (same escapes, \\uXXXX included).
+    return _json_text(text)
 
 
 def _container(opening: str, closing: str, items: list[str], indent: int) -> str:
@@ -118,12 +125,12 @@ def _container(opening: str, closing: str, items: list[str], indent: int) -> str
 
 def render_json(request: CompletionRequest, base_url: str | None = None) -> str:
     """The request body exactly as the workbench sends it, pretty-printed."""
-    return json.dumps(_body(request), indent=2, ensure_ascii=False) + "\n"
+    return _json_text(_body(request), indent=2) + "\n"
 
 
 def render_curl(request: CompletionRequest, base_url: str | None = None) -> str:
     url = _root_url(base_url) + COMPLETIONS_PATH
-    body = json.dumps(_body(request), indent=2, ensure_ascii=False)
+    body = _json_text(_body(request), indent=2)
     lines = [
         f"curl {shlex.quote(url)}",
         '-H "Content-Type: application/json"',
@@ -145,7 +152,8 @@ def _print_result_python(request: CompletionRequest, *, sdk: bool) -> list[str]:
     if _single_choice(request):
         first = f"{choices}[0]"
         return [f"print({value.replace('choice', first, 1)})"]
-    index = "choice.index" if sdk else 'choice["index"]'
+    # Single quotes inside the f-string: Python < 3.12 cannot nest the same quote.
+    index = "choice.index" if sdk else "choice['index']"
     return [
         f"for choice in {choices}:",
         f'    print(f"--- choice {{{index}}} ---")',
