@@ -1,0 +1,554 @@
+"""The workbench app: composes the panes, owns the bindings, runs requests, autosaves.
+
+Layout::
+
+    ┌ transcript (exchanges, live) ─────────────┐┌ parameters ┐
+    │                                           ││ model …    │
+    ├ prompt (text / batch / token ids) ────────┤│            │
+    └───────────────────────────────────────────┘└────────────┘
+     status: endpoint or OFFLINE SIMULATOR · model · tok/s · quota · sparkline
+     footer: keys
+
+Requests run in one exclusive worker (group "request"); how it ends — success, error,
+cancellation — is handled in one place, :meth:`on_worker_state_changed`, which finishes the
+exchange in the transcript and appends it to the session file.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
+
+from workbench import paths
+from workbench.api.client import CompletionClient, Timeouts
+from workbench.api.endpoint import Endpoint
+from workbench.api.request import CompletionRequest
+from workbench.api.types import CompletionResult, RateLimits
+from workbench.config import BINDING_IDS, Config, ConfigProblem
+from workbench.ui.continuation import continued_prompt
+from workbench.ui.exchange_run import ExchangeRun, error_message
+from workbench.themes_format import persist_theme_choice
+from workbench.ui.exchange_view import ExchangeView
+from workbench.ui.final_render import renderer_for
+from workbench.ui.help_screen import HelpScreen
+from workbench.ui.logprobs_screen import LogprobsScreen
+from workbench.ui.metrics_format import rate_limit_summary
+from workbench.ui.prompt_pane import PromptPane
+from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
+from workbench.ui.status_bar import StatusBar
+from workbench.ui.themes import ThemeChosen, initial_theme_name, open_theme_picker, register_themes
+from workbench.ui.transcript import Transcript
+
+# Frames per second of the transcript flush: once per frame locally; over SSH fewer, larger
+# updates cut the bytes sent to the terminal (design.md: "lower flush rate while streaming").
+LOCAL_FLUSH_HZ = 60.0
+SSH_FLUSH_HZ = 10.0
+
+OFFLINE_HINT = (
+    "Offline simulator: answers are generated locally, nothing leaves this machine. "
+    "To use the real API: export CEREBRAS_API_KEY=… and restart (or pass --base-url URL)."
+)
+
+APP_BINDINGS: list[Binding] = [
+    Binding("ctrl+j,ctrl+enter,alt+enter", "send", "Send", id="send", priority=True,
+            tooltip="Send the prompt with the sidebar's parameters"),
+    Binding("escape", "cancel", "Cancel", id="cancel", priority=True,
+            tooltip="Stop the request in flight; its partial text is kept"),
+    Binding("ctrl+n", "continue", "Continue", id="continue", priority=True,
+            tooltip="Append the last completion to its prompt and send again"),
+    Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate", priority=True,
+            tooltip="Send the last request again, unchanged"),
+    Binding("ctrl+l", "clear", "Clear", id="clear", priority=True, show=False,
+            tooltip="Clear the transcript and start a new session"),
+    Binding("ctrl+y", "copy", "Copy", id="copy", priority=True,
+            tooltip="Copy the last completion to the clipboard (OSC 52, works over SSH)"),
+    Binding("ctrl+e", "edit", "$EDITOR", id="edit", priority=True, show=False,
+            tooltip="Edit the prompt in $VISUAL / $EDITOR"),
+    Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar", priority=True,
+            tooltip="Show or hide the parameter sidebar"),
+    Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False),
+    Binding("shift+f6", "focus_pane(-1)", "Previous pane", id="focus_previous_pane", show=False),
+    Binding("ctrl+s", "save", "Save", id="save", priority=True, show=False,
+            tooltip="Save the session now (it is autosaved after every exchange anyway)"),
+    Binding("ctrl+o", "sessions", "Sessions", id="sessions", priority=True,
+            tooltip="Browse saved sessions and load one"),
+    Binding("f1", "help", "Help", id="help"),
+    Binding("ctrl+t", "prompt_form", "Form", id="prompt_form", priority=True, show=False,
+            tooltip="Switch the prompt form: text → batch → token ids"),
+    Binding("ctrl+g", "logprobs", "Logprobs", id="logprobs", priority=True, show=False,
+            tooltip="Show the logprobs of the last exchange"),
+    Binding("f7", "reset_parameters", "Reset params", id="reset_parameters", show=False,
+            tooltip="Reset every parameter to the defaults"),
+]
+# Descriptions for the command palette and the help screen, by action name.
+ACTION_TITLES: dict[str, str] = {
+    "send": "Send the prompt",
+    "cancel": "Cancel the request in flight (keeps the partial text)",
+    "continue": "Continue: append the last completion to its prompt and send",
+    "regenerate": "Regenerate: send the last request again",
+    "clear": "Clear the transcript (starts a new session)",
+    "copy": "Copy the last completion to the clipboard",
+    "edit": "Edit the prompt in $EDITOR",
+    "toggle_sidebar": "Show or hide the parameter sidebar",
+    "focus_next_pane": "Focus the next pane",
+    "focus_previous_pane": "Focus the previous pane",
+    "save": "Save the session now",
+    "sessions": "Browse and load saved sessions",
+    "help": "Show keys and help",
+    "prompt_form": "Switch prompt form (text / batch / token ids)",
+    "logprobs": "Show logprobs of the last exchange",
+    "reset_parameters": "Reset parameters to defaults",
+}
+assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
+_ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
+
+
+class WorkbenchApp(App[None]):
+    """The TUI. Give it an endpoint; ``offline=True`` marks it as the built-in simulator."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "workbench"
+    BINDINGS = APP_BINDINGS
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        offline: bool = False,
+        profile: str | None = None,
+        config: Config | None = None,
+        config_problems: Iterable[ConfigProblem] = (),
+        sessions_dir: Path | None = None,
+        ssh: bool = False,
+        timeouts: Timeouts | None = None,
+        max_retries: int = 2,
+        model: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.offline = offline
+        self.profile_name = profile
+        self.config = config or Config()
+        self.config_problems = list(config_problems)
+        self.ssh = ssh
+        self.flush_hz = SSH_FLUSH_HZ if ssh else LOCAL_FLUSH_HZ
+        if ssh:
+            self.animation_level = "none"
+        self.client = CompletionClient(
+            endpoint, timeouts=timeouts or Timeouts(), max_retries=max_retries
+        )
+        defaults = dict(self.config.defaults)
+        profile_config = self.config.profile(profile)
+        if profile_config is not None and profile_config.model:
+            defaults["model"] = profile_config.model
+        if model:
+            defaults["model"] = model
+        self.parameter_defaults = defaults
+        self.sessions_dir = sessions_dir or self.config.sessions_dir or paths.sessions_dir()
+        self.store: Any = None
+        self.session: Any = None
+        self._runs: dict[Worker[Any], ExchangeRun] = {}
+        self._active_run: ExchangeRun | None = None
+        self._speed_timer: Timer | None = None
+        self._keymap_problems: list[str] = []
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        self.theme_problems = register_themes(self)
+        self.theme = initial_theme_name(self.config.theme, self.available_themes)
+
+    # -- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            with Vertical(id="work"):
+                yield Transcript(OFFLINE_HINT if self.offline else "", id="transcript")
+                yield PromptPane(id="prompt")
+            yield ParameterSidebar(self.parameter_defaults, id="sidebar")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def prompt_pane(self) -> PromptPane:
+        return self.query_one(PromptPane)
+
+    @property
+    def sidebar(self) -> ParameterSidebar:
+        return self.query_one(ParameterSidebar)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    async def on_mount(self) -> None:
+        status = self.status_bar
+        status.offline = self.offline
+        where = self.endpoint.host
+        status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
+        status.model = self.sidebar.model
+        for theme_problem in self.theme_problems:
+            self.notify(str(theme_problem), title="Theme not loaded", severity="warning")
+        for problem in self.config_problems:
+            self.notify(str(problem), title="Config problem (using defaults)",
+                        severity="warning", timeout=12)
+        self._open_store()
+        self.prompt_pane.editor.focus()
+        self.load_models()
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    def _open_store(self) -> None:
+        try:
+            from workbench.sessions.model import Session
+            from workbench.sessions.store import SessionStore
+        except ImportError:  # sessions layer not available: run without autosave
+            return
+        self.store = SessionStore(self.sessions_dir)
+        self.session = Session.new(
+            title="", profile=self.profile_name, base_url=self.endpoint.base_url
+        )
+
+    # -- models -------------------------------------------------------------------------------
+
+    @work(group="models", exclusive=True, exit_on_error=False)
+    async def load_models(self) -> None:
+        """Fill the model list from /v1/models; the seed list stays when that fails."""
+        models = await self.client.list_models()
+        if models:
+            self.sidebar.set_models(tuple(models), live=True)
+
+    # -- sending ------------------------------------------------------------------------------
+
+    async def action_send(self) -> None:
+        parsed = self.prompt_pane.parse()
+        if not parsed.ok:
+            self.prompt_pane.editor.focus()
+            self.bell()
+            return
+        request, errors = self.sidebar.build_request(parsed.prompt)  # type: ignore[arg-type]
+        prompt_errors = [e.message for e in errors if e.field == "prompt"]
+        if prompt_errors:
+            self.prompt_pane.show_error("; ".join(prompt_errors))
+        field_errors = [e for e in errors if e.field != "prompt"]
+        if field_errors:
+            self._reveal_field(field_errors[0].field)
+            self.notify(
+                "Not sent: " + "; ".join(str(e) for e in field_errors),
+                title="Fix the highlighted parameters",
+                severity="error",
+            )
+        if errors:
+            return
+        await self.start_request(request)
+
+    async def start_request(self, request: CompletionRequest) -> ExchangeView:
+        """Show a new exchange and send ``request`` (any request still running is cancelled)."""
+        view = await self.transcript.start_exchange(request, flush_hz=self.flush_hz)
+        self.transcript.scroll_end(animate=False)
+        run = ExchangeRun(request, view, on_response=self._show_rate_limits)
+        worker = self._run_request(run)
+        self._runs[worker] = run
+        self._active_run = run
+        self.status_bar.model = request.model
+        if self._speed_timer is not None:
+            self._speed_timer.stop()
+        self._speed_timer = self.set_interval(0.25, self._show_live_speed)
+        return view
+
+    @work(group="request", exclusive=True, exit_on_error=False, name="request")
+    async def _run_request(self, run: ExchangeRun) -> CompletionResult:
+        return await run.execute(self.client)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a request's end is handled: complete, failed or cancelled."""
+        worker = event.worker
+        if worker.group == "models":
+            if event.state == WorkerState.ERROR:
+                self.sidebar.query_one("#models-note").update(  # type: ignore[attr-defined]
+                    f"offline list ({error_message(worker.error)[:60]})"  # type: ignore[arg-type]
+                )
+            return
+        if worker not in self._runs or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        run = self._runs.pop(worker)
+        run.mark_finished()
+        error: str | None = None
+        if event.state == WorkerState.SUCCESS:
+            status, result = "complete", worker.result
+        elif event.state == WorkerState.CANCELLED:
+            status, result = "cancelled", run.partial()
+        else:
+            failure = worker.error
+            status = "error"
+            error = error_message(failure) if failure is not None else "failed"
+            result = getattr(failure, "partial", None) or run.partial()
+        run.view.finish(status, result, error=error, render=self.final_renderer())
+        if run is self._active_run:
+            self._active_run = None
+            if self._speed_timer is not None:
+                self._speed_timer.stop()
+            self.status_bar.live_rate = None
+        if result is not None:
+            if result.metrics.client_tokens_per_s:
+                self.status_bar.last_rate = result.metrics.client_tokens_per_s
+                self.status_bar.add_speed(result.metrics.client_tokens_per_s)
+            self._show_rate_limits(result.rate_limits)
+        self._autosave(run, status, result, error)
+
+    def final_renderer(self) -> Callable[[str], Any] | None:
+        """How finished text is drawn: code fences highlighted in the current theme's style."""
+        return renderer_for(self)
+
+    def _show_live_speed(self) -> None:
+        run = self._active_run
+        self.status_bar.live_rate = run.live_rate if run is not None else None
+
+    def _show_rate_limits(self, limits: RateLimits | None) -> None:
+        summary = rate_limit_summary(limits)
+        if summary:
+            self.status_bar.quota = summary
+
+    def _autosave(
+        self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
+    ) -> None:
+        if self.store is None or self.session is None:
+            return
+        from workbench.sessions.model import Exchange
+
+        try:
+            exchange = Exchange.from_outcome(
+                run.request,
+                result,
+                status=status,
+                error=error,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+            )
+            self.session.exchanges.append(exchange)
+            self.store.save(self.session)
+        except Exception as failure:  # noqa: BLE001 - a failed save must not lose the screen
+            self.notify(f"Autosave failed: {failure}", severity="error", timeout=10)
+
+    # -- other actions ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While a modal (help, sessions, logprobs) is open its own keys win.
+        if len(self.screen_stack) > 1 and action in _ACTION_NAMES:
+            return False
+        if action == "cancel":
+            return self._active_run is not None
+        return True
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "request")
+
+    async def action_continue(self) -> None:
+        last = self.transcript.last
+        if last is None:
+            self.notify("Nothing to continue yet.", severity="warning")
+            return
+        choices = [view for _, view in sorted(last.choices.items())]
+        tokens = None
+        if last.result is not None:
+            by_index = {c.index: c.tokens for c in last.result.choices}
+            tokens = [by_index.get(view.index) for view in choices]
+        prompt = continued_prompt(
+            last.request.prompt, [view.completion_text for view in choices], tokens
+        )
+        if prompt is None:
+            self.notify("Cannot continue a token-id prompt whose output came back as text.",
+                        severity="warning")
+            return
+        self.prompt_pane.load_prompt(prompt)
+        await self.action_send()
+
+    async def action_regenerate(self) -> None:
+        last = self.transcript.last
+        if last is None:
+            self.notify("Nothing to regenerate yet.", severity="warning")
+            return
+        await self.start_request(last.request)
+
+    async def action_clear(self) -> None:
+        self.action_cancel()
+        await self.transcript.clear()
+        self._open_store()
+        self.notify("Transcript cleared; new session started.")
+
+    def action_copy(self) -> None:
+        last = self.transcript.last
+        text = last.completion_text if last is not None else ""
+        if not text:
+            self.notify("No completion to copy yet.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {len(text):,} characters.")
+
+    def action_edit(self) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        with tempfile.NamedTemporaryFile(
+            "w", suffix=".txt", prefix="workbench-prompt-", delete=False, encoding="utf-8"
+        ) as handle:
+            handle.write(self.prompt_pane.text)
+            path = Path(handle.name)
+        try:
+            with self.suspend():
+                subprocess.run([*shlex.split(editor), str(path)], check=False)
+            self.prompt_pane.text = path.read_text(encoding="utf-8")
+        except Exception as failure:  # noqa: BLE001 - SuspendNotSupported, missing editor …
+            self.notify(f"Could not run the editor {editor!r}: {failure}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self.refresh()
+
+    def action_toggle_sidebar(self) -> None:
+        sidebar = self.sidebar
+        sidebar.display = not sidebar.display
+
+    def action_focus_pane(self, step: int) -> None:
+        """Move focus between the prompt, the transcript and the sidebar (when shown)."""
+        panes: list[tuple[Widget, Widget]] = [
+            (self.prompt_pane, self.prompt_pane.editor),
+            (self.transcript, self.transcript),
+        ]
+        if self.sidebar.display:
+            panes.append((self.sidebar, self.sidebar.query_one("#model", Input)))
+        focused = self.focused
+        current = 0
+        if focused is not None:
+            for position, (container, _) in enumerate(panes):
+                if container is focused or container in focused.ancestors:
+                    current = position
+        panes[(current + step) % len(panes)][1].focus()
+
+    def action_save(self) -> None:
+        if self.store is None or self.session is None:
+            self.notify("Sessions are not available.", severity="error")
+            return
+        try:
+            path = self.store.save(self.session)
+        except Exception as failure:  # noqa: BLE001
+            self.notify(f"Save failed: {failure}", severity="error")
+            return
+        self.notify(f"Session saved{f' to {path}' if path else ''}.")
+
+    def action_sessions(self) -> None:
+        try:
+            from workbench.ui.session_browser import SessionBrowser
+        except ImportError:
+            self.notify("The session browser is not available yet.", severity="warning")
+            return
+        self.push_screen(SessionBrowser(self.store), self._load_session)
+
+    async def _load_session(self, session: Any) -> None:
+        if session is None:
+            return
+        self.action_cancel()
+        await self.transcript.clear()
+        render = self.final_renderer()
+        for exchange in session.exchanges:
+            result = CompletionResult(
+                id=exchange.response_id,
+                model=exchange.response_model,
+                choices=list(exchange.choices),
+                usage=exchange.usage,
+                time_info=exchange.time_info,
+            )
+            if exchange.metrics is not None:
+                result.metrics = exchange.metrics
+            await self.transcript.show_recorded(
+                exchange.request, result, exchange.status, exchange.error, render
+            )
+        self.session = session
+        if session.exchanges:
+            request = session.exchanges[-1].request
+            self.prompt_pane.load_prompt(request.prompt)
+            self.sidebar.fill(
+                {name: getattr(request, name) for name in FIELD_NAMES}
+            )
+        self.notify(f"Loaded session {session.display_title}.")
+
+    def action_change_theme(self) -> None:
+        """ctrl+p "Change theme": the picker previews each theme as it is highlighted."""
+        open_theme_picker(self)
+
+    def on_theme_chosen(self, message: ThemeChosen) -> None:
+        try:
+            persist_theme_choice(self.config.path or paths.config_file(), message.name)
+        except Exception as failure:  # noqa: BLE001 - the theme still applies for this run
+            self.notify(f"Theme not saved: {failure}", severity="warning")
+
+    def action_help(self) -> None:
+        keys = []
+        for binding in APP_BINDINGS:
+            assert binding.id is not None
+            current = self.config.keymap.get(binding.id, binding.key)
+            keys.append((current.replace(",", " · "), ACTION_TITLES[binding.id], binding.id))
+        focused_help = None
+        node = self.focused
+        while node is not None and focused_help is None:
+            focused_help = getattr(type(node), "HELP", None)
+            node = node.parent  # type: ignore[assignment]
+        self.push_screen(HelpScreen(keys, focused_help))
+
+    def action_prompt_form(self) -> None:
+        self.prompt_pane.cycle_form()
+
+    def action_logprobs(self) -> None:
+        last = self.transcript.last
+        if last is None:
+            self.notify("No exchange yet.", severity="warning")
+            return
+        self.push_screen(LogprobsScreen({i: v.logprobs for i, v in last.choices.items()}))
+
+    def action_reset_parameters(self) -> None:
+        self.sidebar.reset()
+        self.notify("Parameters reset to defaults.")
+
+    # -- messages -----------------------------------------------------------------------------
+
+    @on(ParameterSidebar.Changed)
+    def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
+        if self._active_run is None:
+            self.status_bar.model = event.sidebar.model
+
+    def _reveal_field(self, field: str) -> None:
+        sidebar = self.sidebar
+        sidebar.display = True
+        for widget in sidebar.query(f"#field-{field} Input, #field-{field} Switch, #field-{field} Select"):
+            widget.focus()
+            sidebar.scroll_to_widget(widget)
+            break
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in APP_BINDINGS:
+            action = binding.action
+            yield SystemCommand(
+                ACTION_TITLES[binding.id],  # type: ignore[index]
+                binding.tooltip or ACTION_TITLES[binding.id],  # type: ignore[index]
+                lambda action=action: self.run_action(action),
+            )

@@ -1,0 +1,96 @@
+"""One request in flight: drives the client's event stream into an :class:`ExchangeView`.
+
+The app runs :meth:`ExchangeRun.execute` in its exclusive "request" worker and turns however
+the worker ends (success, error, cancellation) into the exchange's outcome in one handler.
+Everything a cancelled or failed run needs afterwards — the partial result, the timestamps,
+the live speed — is kept here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+from workbench.api.client import CompletionClient, CompletionStream
+from workbench.api.errors import APIStatusError, WorkbenchAPIError
+from workbench.api.request import CompletionRequest
+from workbench.api.types import (
+    ChoiceFinished,
+    CompletionResult,
+    RateLimits,
+    ResponseStarted,
+    StreamFinished,
+    TextDelta,
+)
+from workbench.ui.exchange_view import ExchangeView
+
+
+def error_message(error: BaseException) -> str:
+    """The client's message for the transcript, prefixed with what kind of failure it was."""
+    if isinstance(error, APIStatusError):
+        return f"{error.label} (HTTP {error.status_code}): {error.message}"
+    if isinstance(error, WorkbenchAPIError):
+        if error.label == "error" or error.message.lower().startswith(error.label):
+            return error.message
+        return f"{error.label}: {error.message}"
+    # Not a client error: a bug. Say what it was rather than taking the app down.
+    return f"unexpected {type(error).__name__}: {error}"
+
+
+@dataclass
+class ExchangeRun:
+    """The state of one request while it runs, and what is left of it when it stops."""
+
+    request: CompletionRequest
+    view: ExchangeView
+    on_response: Callable[[RateLimits], None] | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    finished_at: datetime | None = None
+    rate_limits: RateLimits | None = None
+    _stream: CompletionStream | None = None
+    _first_token_at: float | None = None
+    _last_token_at: float | None = None
+    _tokens: int = 0
+
+    async def execute(self, client: CompletionClient) -> CompletionResult:
+        if self.request.stream is False:
+            result = await client.complete(self.request)
+            self.rate_limits = result.rate_limits
+            return result
+        self._stream = client.stream(self.request)
+        async with self._stream as stream:
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    now = time.perf_counter()
+                    if self._first_token_at is None:
+                        self._first_token_at = now
+                    self._last_token_at = now
+                    self._tokens += len(event.tokens) if event.tokens is not None else 1
+                    self.view.feed(event)
+                elif isinstance(event, ChoiceFinished):
+                    self.view.set_finish(event.index, event.finish_reason)
+                elif isinstance(event, ResponseStarted):
+                    self.rate_limits = event.rate_limits
+                    if self.on_response is not None:
+                        self.on_response(event.rate_limits)
+                elif isinstance(event, StreamFinished):
+                    return event.result
+        # The client ends every successful stream with StreamFinished; if not, keep what came.
+        return self.partial() or CompletionResult()
+
+    def partial(self) -> CompletionResult | None:
+        """What arrived before the run stopped (None when the response never started)."""
+        return self._stream.partial if self._stream is not None else None
+
+    @property
+    def live_rate(self) -> float | None:
+        """Chunks (≈ tokens) per second since the first one; None before two have arrived."""
+        if self._first_token_at is None or self._last_token_at is None or self._tokens < 2:
+            return None
+        elapsed = time.perf_counter() - self._first_token_at
+        return self._tokens / elapsed if elapsed > 0 else None
+
+    def mark_finished(self) -> None:
+        self.finished_at = datetime.now(timezone.utc)
