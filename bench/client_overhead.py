@@ -340,13 +340,19 @@ def table(results: dict[str, dict[str, object]]) -> str:
 
 def verdict(results: dict[str, dict[str, object]]) -> list[str]:
     added = results["workbench"]["latency_ms"] - results["raw httpx"]["latency_ms"]  # type: ignore[operator]
-    ours = results["workbench"]["tok_s_median"]
-    sdk = results["cerebras-cloud-sdk"]["tok_s_median"]
+    ours = results["workbench"]["tok_s_all"]
+    sdk = results["cerebras-cloud-sdk"]["tok_s_all"]
+    # Runs of the two clients in the same round ran back to back, so their ratio cancels most of
+    # the drift in machine load that the absolute figures suffer from.
+    ratio = statistics.median(a / b for a, b in zip(ours, sdk))  # type: ignore[call-overload]
+    ours_median = results["workbench"]["tok_s_median"]
+    sdk_median = results["cerebras-cloud-sdk"]["tok_s_median"]
     return [
         f"- workbench adds {added:+.3f} ms to raw httpx's median latency "
         f"(target ≤ 1 ms): {'met' if added <= 1.0 else 'MISSED'}.",
-        f"- workbench streams at {ours:,.0f} tok/s vs the SDK's {sdk:,.0f} tok/s "
-        f"(target: at least as fast): {'met' if ours >= sdk else 'MISSED'}.",  # type: ignore[operator]
+        f"- workbench streams at {ours_median:,.0f} tok/s vs the SDK's {sdk_median:,.0f} tok/s "
+        f"(medians); run by run, workbench ÷ SDK = {ratio:.2f} (median) "
+        f"(target: at least as fast): {'met' if ratio >= 1.0 else 'MISSED'}.",
     ]
 
 
@@ -369,7 +375,7 @@ def main() -> int:
     parser.add_argument("--iterations", type=int, default=500, help="small requests per client per round")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--stream-tokens", type=int, default=20_000)
-    parser.add_argument("--stream-runs", type=int, default=9)
+    parser.add_argument("--stream-runs", type=int, default=15)
     parser.add_argument("--profile", action="store_true", help="cProfile one workbench stream")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-doc", action="store_true")

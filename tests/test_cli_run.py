@@ -312,3 +312,32 @@ def test_ctrl_c_cancels_the_stream_and_exits_130(env) -> None:
         assert sim.disconnects == 1
     assert process.returncode == EXIT_INTERRUPTED
     assert stderr.decode().strip().endswith("workbench: interrupted")
+
+
+def test_stalled_stream_times_out_as_a_network_error_keeping_the_text(env) -> None:
+    with ThreadedSim(rate=None, fault="stall") as sim:
+        result = run(sim, env, "--timeout", "0.5", "--max-tokens", "200", "It was")
+    assert result.returncode == EXIT_NETWORK
+    assert result.stdout
+    assert "read timeout" in result.stderr.decode()
+
+
+def test_closed_stdout_stops_the_stream_quietly(env) -> None:
+    # Paced, long stream: the command is still writing when the reader goes away.
+    with ThreadedSim(rate=200.0) as sim:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workbench", "run", "--base-url", sim.base_url,
+             "--max-tokens", "5000", "--min-tokens", "5000", "It was"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )  # fmt: skip
+        try:
+            assert os.read(process.stdout.fileno(), 16)
+            process.stdout.close()  # like `| head -c 16`
+            stderr = process.stderr.read()
+            code = process.wait(timeout=TIMEOUT_S)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        sim.wait_for_disconnect(timeout=TIMEOUT_S)
+    assert code == 141
+    assert stderr == b""  # no traceback, no "Exception ignored"

@@ -30,6 +30,10 @@ from workbench.api.errors import (
 )
 from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_USAGE
 
+# What a shell reports for a command killed by SIGPIPE (128 + 13): `workbench run | head` ends
+# the way `cat big | head` does, quietly, with the stream closed.
+EXIT_BROKEN_PIPE = 141
+
 # -- terminal-safe text ------------------------------------------------------------------------
 #
 # Model output (and server error messages) can contain ESC, CSI, OSC and other control
@@ -236,6 +240,13 @@ def run_with_client(
     try:
         with open_endpoint(args, environ) as endpoint:
             return asyncio.run(with_client(endpoint))
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`). Point stdout at /dev/null so the
+        # interpreter's final flush cannot raise again, and say nothing: nobody is reading.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
