@@ -122,6 +122,7 @@ class SimServer:
         self.model = model or default_model()
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
+        self.connections_opened = 0  # TCP connections accepted: lets tests see keep-alive reuse
         self.ledger = RateLimitLedger()
         self.cache = PromptCache()
         self._server: asyncio.Server | None = None
@@ -198,6 +199,7 @@ class SimServer:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
+        self.connections_opened += 1
         sock = writer.get_extra_info("socket")
         if sock is not None:
             # Small SSE writes must leave at once, not wait for Nagle's algorithm.
