@@ -1,0 +1,116 @@
+"""Pilot tests of the session browser: list, search, open, rename, delete/restore, new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Static
+
+from ui_sessions_fixtures import BrowserHost, fill_store
+from workbench.sessions.model import Session
+from workbench.ui.session_browser import SessionBrowser, SessionTable
+
+
+def host_for(directory: Path) -> BrowserHost:
+    store = fill_store(directory)
+    return BrowserHost(lambda: SessionBrowser(store), store=store)
+
+
+def titles(app: BrowserHost) -> list[str]:
+    return [row.title for row in app.screen.query_one(SessionTable).rows]
+
+
+async def settle(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_lists_newest_first_and_searches_prompts_and_outputs(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert titles(app) == [
+            "Haiku about autumn",
+            "Rust fizzbuzz",
+            "Summarise the meeting",
+            "Token ids test",
+            "Untitled prompt first line",
+        ]
+        await pilot.press(*"frog")  # only in an output
+        assert titles(app) == ["Haiku about autumn"]
+        await pilot.press(*["backspace"] * 4, *"BUDGET")  # prompt text, any case
+        assert titles(app) == ["Summarise the meeting"]
+        status = app.screen.query_one("#browser-status", Static)
+        assert "1 of 5 sessions" in str(status.render())
+
+
+async def test_enter_opens_the_highlighted_session(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+    assert isinstance(app.result, Session)
+    assert app.result.title == "Rust fizzbuzz" and len(app.result.exchanges) == 2
+
+
+async def test_rename_changes_the_title_on_disk(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
+        rename_input = app.screen.query_one("#new-title", Input)
+        rename_input.value = ""
+        await pilot.press(*"Autumn poems", "enter")
+        await settle(pilot)
+        assert titles(app)[0] == "Autumn poems"
+    assert app.store.load("20261120-093000").title == "Autumn poems"
+
+
+async def test_delete_then_undo_restores_the_file(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        original = sorted(p.name for p in tmp_path.glob("*.toml"))
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert "Haiku about autumn" not in titles(app)
+        assert len(list((tmp_path / ".trash").glob("*.toml"))) == 1
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+        assert titles(app)[0] == "Haiku about autumn"
+    assert sorted(p.name for p in tmp_path.glob("*.toml")) == original
+
+
+async def test_unreadable_file_is_listed_with_its_reason_and_not_deleted(tmp_path: Path) -> None:
+    broken = tmp_path / "20991231-000000-000-badbad--broken.toml"
+    store = fill_store(tmp_path, count=1)
+    broken.write_text("schema_version = 1\ntitle = [\n")
+    app = BrowserHost(lambda: SessionBrowser(store), store=store)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(SessionTable)
+        assert table.current is not None and table.current.name == broken.name
+        status = str(app.screen.query_one("#browser-status", Static).render())
+        assert "TOML syntax error" in status
+        await pilot.press("ctrl+d", "enter")
+        await settle(pilot)
+        assert app.result == "not dismissed"
+    assert broken.read_text() == "schema_version = 1\ntitle = [\n"
+
+
+async def test_new_and_escape(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+    assert isinstance(app.result, Session) and app.result.exchanges == []
+
+    app = host_for(tmp_path / "other")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.result is None

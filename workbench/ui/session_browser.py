@@ -1,0 +1,424 @@
+"""Ctrl+O: the saved sessions, newest first, with incremental search and file operations.
+
+Fast with 10,000 files: the list comes from the store's summary index (no TOML parsing for
+unchanged files) and is drawn by :class:`SessionTable`, which renders only the visible lines.
+Search text (titles, prompts, outputs) is loaded by a thread worker once the list is on
+screen; until it is ready a query matches titles only, then the query is run again in full.
+
+The screen ``dismiss()``es with the :class:`Session` to load (or None when closed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widgets import Footer, Input, Label, Static
+
+from workbench.sessions.index import SessionSummary
+from workbench.sessions.model import Session
+from workbench.sessions.store import SearchIndex, SessionStore, SessionStoreError
+
+TIME_WIDTH = 16
+MODEL_WIDTH = 22
+COUNT_WIDTH = 4
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _fit(text: str, width: int) -> str:
+    """One line of exactly ``width`` cells (control characters shown as spaces)."""
+    if width <= 0:
+        return ""
+    flat = text if text.isprintable() else "".join(ch if ch.isprintable() else " " for ch in text)
+    if cell_len(flat) > width:
+        return set_cell_size(flat, width - 1) + "…"
+    return set_cell_size(flat, width)
+
+
+class SessionTable(ScrollView, can_focus=True):
+    """A virtual list of session summaries: only the visible lines are rendered."""
+
+    COMPONENT_CLASSES = {
+        "session-table--header",
+        "session-table--cursor",
+        "session-table--unreadable",
+        "session-table--dim",
+    }
+    DEFAULT_CSS = """
+    SessionTable { height: 1fr; background: $surface; }
+    SessionTable > .session-table--header { text-style: bold; color: $text-muted; }
+    SessionTable > .session-table--cursor { background: $primary 40%; }
+    SessionTable:focus > .session-table--cursor { background: $primary 70%; }
+    SessionTable > .session-table--unreadable { color: $error; }
+    SessionTable > .session-table--dim { color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "jump(0)", "First", show=False),
+        Binding("end", "jump(-1)", "Last", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """Index of the highlighted row in :attr:`rows`."""
+
+    @dataclass
+    class Highlighted(Message):
+        summary: SessionSummary | None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[SessionSummary] = []
+
+    def set_rows(self, rows: list[SessionSummary], keep: Path | None = None) -> None:
+        """Show these rows; keep the cursor on the same file when it is still there."""
+        self.rows = rows
+        # one header line + one line per row
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        position = 0
+        if keep is not None:
+            for index, row in enumerate(rows):
+                if row.path == keep:
+                    position = index
+                    break
+        self.cursor = min(position, max(0, len(rows) - 1))
+        self.refresh()
+
+    @property
+    def current(self) -> SessionSummary | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def watch_cursor(self, cursor: int) -> None:
+        # Keep the cursor row in view: with scroll offset s, rows s .. s+h-2 are visible
+        # (line 0 is the header).
+        height = max(2, self.scrollable_content_region.height)
+        top = self.scroll_offset.y
+        if cursor < top:
+            self.scroll_to(y=cursor, animate=False, immediate=True)
+        elif cursor > top + height - 2:
+            self.scroll_to(y=cursor - height + 2, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.Highlighted(self.current))
+
+    def action_move(self, delta: int) -> None:
+        if self.rows:
+            self.cursor = max(0, min(len(self.rows) - 1, self.cursor + delta))
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.scrollable_content_region.height - 2))
+
+    def action_jump(self, where: int) -> None:
+        if self.rows:
+            self.cursor = where if where >= 0 else len(self.rows) - 1
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            # The header stays put: it is line 0 of the widget, not of the scrolled content.
+            style = self.get_component_rich_style("session-table--header")
+            header = self._columns("updated", "title", "model", "ex", width)
+            return Strip([Segment(header, self.rich_style + style)]).adjust_cell_length(width)
+        index = y - 1 + self.scroll_offset.y
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.rows[index]
+        base = self.rich_style
+        if not row.readable:
+            style = base + self.get_component_rich_style("session-table--unreadable")
+            text = self._columns(format_time(row.updated), f"{row.name} — unreadable: {row.error}", "", "", width)
+        else:
+            style = base
+            text = self._columns(
+                format_time(row.updated), row.title, row.model or "–", str(row.exchanges), width
+            )
+        if index == self.cursor:
+            style = style + self.get_component_rich_style("session-table--cursor")
+        return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    @staticmethod
+    def _columns(when: str, title: str, model: str, count: str, width: int) -> str:
+        fixed = TIME_WIDTH + MODEL_WIDTH + COUNT_WIDTH + 3
+        model_width = MODEL_WIDTH
+        if width - fixed < 20:  # narrow terminal: give the title the model's room
+            model_width = max(0, MODEL_WIDTH - (20 - (width - fixed)))
+        title_width = max(0, width - (TIME_WIDTH + model_width + COUNT_WIDTH + 3))
+        line = (
+            _fit(when, TIME_WIDTH)
+            + " "
+            + _fit(title, title_width)
+            + " "
+            + _fit(model, model_width)
+            + " "
+            + count.rjust(COUNT_WIDTH)[:COUNT_WIDTH]
+        )
+        return _fit(line, width)
+
+
+class RenameScreen(ModalScreen[str | None]):
+    """Ask for a new title (enter saves, esc cancels)."""
+
+    DEFAULT_CSS = """
+    RenameScreen { align: center middle; }
+    RenameScreen > Vertical {
+        width: 70; max-width: 95%; height: auto; border: round $primary;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("New title (enter to save, esc to cancel)")
+            yield Input(value=self._title, id="new-title")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class SessionBrowser(Screen[Session | None]):
+    """Browse, search, open, rename, duplicate, delete/restore and replay saved sessions."""
+
+    DEFAULT_CSS = """
+    SessionBrowser { background: $background; }
+    SessionBrowser #browser-title { height: 1; padding: 0 1; text-style: bold; }
+    SessionBrowser #search { margin: 0 0; }
+    SessionBrowser #browser-status { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="sessions.open", priority=True),
+        Binding("ctrl+n", "new", "New", id="sessions.new", priority=True),
+        Binding("f2", "rename", "Rename", id="sessions.rename", priority=True),
+        Binding("f3", "duplicate", "Duplicate", id="sessions.duplicate", priority=True),
+        Binding("ctrl+d", "delete", "Delete", id="sessions.delete", priority=True),
+        Binding("ctrl+u", "restore", "Undo delete", id="sessions.restore", priority=True),
+        Binding("ctrl+r", "replay", "Replay", id="sessions.replay", priority=True),
+        Binding("escape", "close", "Close", id="sessions.close"),
+        Binding("up", "move(-1)", "Up", show=False),
+        Binding("down", "move(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+    ]
+
+    def __init__(self, store: SessionStore | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.store = store if store is not None else SessionStore()
+        self.summaries: list[SessionSummary] = []
+        self.search_index: SearchIndex | None = None
+        self.trashed: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Sessions — {self.store.directory}", id="browser-title", markup=False)
+        yield Input(placeholder="Search titles, prompts and outputs…", id="search")
+        yield SessionTable(id="sessions")
+        yield Static("", id="browser-status", markup=False)
+        yield Footer()
+
+    @property
+    def table(self) -> SessionTable:
+        return self.query_one(SessionTable)
+
+    @property
+    def query_text(self) -> str:
+        return self.query_one("#search", Input).value
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one("#search", Input).focus()
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def reload(self, keep: Path | None = None) -> None:
+        """Read the listing again (cheap: unchanged files come from the index)."""
+        self.summaries = self.store.list()
+        self.search_index = None
+        self._apply_filter(keep)
+        self._load_search_index()
+
+    @work(thread=True, exclusive=True, group="session-search-index")
+    def _load_search_index(self) -> None:
+        summaries = self.summaries
+        index = self.store.search_index(summaries)
+        self.app.call_from_thread(self._search_index_ready, summaries, index)
+
+    def _search_index_ready(self, summaries: list[SessionSummary], index: SearchIndex) -> None:
+        if summaries is self.summaries:
+            self.search_index = index
+            if self.query_text.strip():
+                self._apply_filter()
+            else:
+                self._update_status()
+
+    def _apply_filter(self, keep: Path | None = None) -> None:
+        query = self.query_text
+        if not query.strip():
+            rows = self.summaries
+        elif self.search_index is not None:
+            rows = self.search_index.filter(query)
+        else:  # full text still loading: titles only for now
+            words = query.lower().split()
+            rows = [s for s in self.summaries if all(w in s.title.lower() for w in words)]
+        current = self.table.current
+        self.table.set_rows(rows, keep or (current.path if current else None))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        shown = len(self.table.rows)
+        total = len(self.summaries)
+        broken = sum(1 for s in self.summaries if not s.readable)
+        parts = [f"{shown:,} of {total:,} sessions" if shown != total else f"{total:,} sessions"]
+        if broken:
+            parts.append(f"{broken} unreadable")
+        if self.search_index is None and self.query_text.strip():
+            parts.append("searching titles (full text loading…)")
+        current = self.table.current
+        if current is not None and not current.readable:
+            parts = [f"{current.name}: {current.error}"]
+        self.query_one("#browser-status", Static).update(" · ".join(parts))
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self) -> None:
+        self._apply_filter()
+
+    @on(SessionTable.Highlighted)
+    def _highlighted(self) -> None:
+        self._update_status()
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        self.table.action_move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.table.action_page(direction)
+
+    def _selected(self) -> SessionSummary | None:
+        current = self.table.current
+        if current is None:
+            self.notify("No session selected.", severity="warning")
+        return current
+
+    def _load_selected(self) -> Session | None:
+        current = self._selected()
+        if current is None:
+            return None
+        if not current.readable:
+            self.notify(f"{current.name} is unreadable: {current.error}", severity="error")
+            return None
+        try:
+            return self.store.load(current.path)
+        except (SessionStoreError, OSError) as error:
+            self.notify(str(error), severity="error")
+            self.reload()
+            return None
+
+    def action_open(self) -> None:
+        session = self._load_selected()
+        if session is not None:
+            self.dismiss(session)
+
+    def action_new(self) -> None:
+        current = getattr(self.app, "session", None)
+        self.dismiss(
+            Session.new(
+                profile=getattr(current, "profile", None),
+                base_url=getattr(current, "base_url", None),
+            )
+        )
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_rename(self) -> None:
+        current = self._selected()
+        if current is None or not current.readable:
+            if current is not None:
+                self.notify("An unreadable file cannot be renamed.", severity="error")
+            return
+
+        def renamed(title: str | None) -> None:
+            if title is None:
+                return
+            try:
+                self.store.rename(current.path, title)
+            except (SessionStoreError, OSError) as error:
+                self.notify(str(error), severity="error")
+            self.reload(keep=current.path)
+
+        self.app.push_screen(RenameScreen(current.title), renamed)
+
+    def action_duplicate(self) -> None:
+        current = self._selected()
+        if current is None or not current.readable:
+            return
+        try:
+            copy = self.store.duplicate(current.path)
+        except (SessionStoreError, OSError) as error:
+            self.notify(str(error), severity="error")
+            return
+        storage = copy.storage
+        self.reload(keep=getattr(storage, "path", None))
+        self.notify(f"Duplicated as “{copy.title}”.")
+
+    def action_delete(self) -> None:
+        current = self._selected()
+        if current is None:
+            return
+        try:
+            trashed = self.store.delete(current.path)
+        except (SessionStoreError, OSError) as error:
+            self.notify(str(error), severity="error")
+            return
+        self.trashed.append(trashed)
+        self.reload()
+        self.notify(f"Moved “{current.title}” to the trash — ctrl+u restores it.")
+
+    def action_restore(self) -> None:
+        if not self.trashed:
+            self.notify("Nothing deleted here to restore.", severity="warning")
+            return
+        try:
+            restored = self.store.restore(self.trashed.pop())
+        except (SessionStoreError, OSError) as error:
+            self.notify(str(error), severity="error")
+            return
+        self.reload(keep=restored)
+        self.notify(f"Restored {restored.name}.")
+
+    def action_replay(self) -> None:
+        session = self._load_selected()
+        if session is None:
+            return
+        from workbench.ui.replay_screen import ReplayScreen
+
+        self.app.push_screen(ReplayScreen(session, store=self.store), lambda _: self.reload())
