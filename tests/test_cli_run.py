@@ -341,3 +341,20 @@ def test_closed_stdout_stops_the_stream_quietly(env) -> None:
         sim.wait_for_disconnect(timeout=TIMEOUT_S)
     assert code == 141
     assert stderr == b""  # no traceback, no "Exception ignored"
+
+
+# -- in process (fast paths through main) ---------------------------------------------------------
+
+
+def test_main_in_process_streams_and_refuses_bad_fields(sim, capsys) -> None:
+    from workbench.cli import main
+
+    assert main(["run", "--base-url", sim.base_url, "--top-p", "1.5", "Hi"]) == EXIT_USAGE
+    assert capsys.readouterr().err == "workbench: top_p: must be between 0 and 1\n"
+    assert sim.requests == []
+
+    code = main(["run", "--base-url", sim.base_url, "--json", "--seed", "9", "--max-tokens", "6", "Hi"])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK
+    assert json.loads(captured.out)["usage"]["completion_tokens"] <= 6
+    assert METRICS.match(captured.err.strip())
