@@ -218,3 +218,26 @@ async def test_event_that_is_json_but_not_an_object_is_a_protocol_error() -> Non
     body = sse(chunk("Hi"), "[1, 2]")
     outcome, _, _ = await run([http(200, body, EVENT_STREAM)], stream=True)
     assert isinstance(outcome, errors.ProtocolError) and outcome.partial.text == "Hi"
+
+
+async def test_redirect_says_which_base_url_to_use(streaming: bool) -> None:
+    moved = http(301, "", {"location": "https://api.example/v1/completions"})
+    outcome, server, sleep = await run([moved], stream=streaming)
+    assert type(outcome) is errors.APIStatusError and outcome.status_code == 301
+    assert "https://api.example/v1/completions" in str(outcome) and "base URL" in str(outcome)
+    assert len(server.bodies) == 1 and sleep.delays == []
+
+
+async def test_html_page_instead_of_an_event_stream_is_named(streaming: bool) -> None:
+    page = "<html><title>Hotel Wi-Fi login</title><body>Accept terms</body></html>"
+    outcome, _, _ = await run([http(200, page, {"content-type": "text/html"})], stream=streaming)
+    assert isinstance(outcome, errors.ProtocolError)
+    assert "Hotel Wi-Fi login" in str(outcome) and "<title>" not in str(outcome)
+
+
+async def test_status_error_partial_carries_rate_limits_and_wall_time() -> None:
+    refused = http(403, {"message": "nope"}, {"x-ratelimit-remaining-requests-day": "99"})
+    outcome, _, _ = await run([refused], stream=True)
+    assert isinstance(outcome, errors.PermissionDeniedError)
+    assert outcome.partial.rate_limits.remaining_requests_day == 99
+    assert outcome.partial.metrics.wall_time_s is not None and outcome.partial.text == ""

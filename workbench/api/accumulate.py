@@ -62,6 +62,8 @@ class ResultBuilder:
         self._last_token_at: float | None = None
         self._finished: set[int] = set()
         self.chunks = 0
+        #: set once the final result was handed out: its metrics must not move any more
+        self.done = False
 
     @property
     def delivered_anything(self) -> bool:
@@ -128,6 +130,10 @@ class ResultBuilder:
 
     def unfinished_choices(self) -> list[int]:
         return [c.index for c in self.result.choices if c.index not in self._finished]
+
+    def snapshot(self) -> CompletionResult:
+        """The final result once done, else the partial result with metrics as of now."""
+        return self.result if self.done else self.finish()
 
     def finish(self) -> CompletionResult:
         """Fill the metrics as of now and return the result (also used for partial results)."""

@@ -116,8 +116,9 @@ class CompletionStream:
 
     @property
     def partial(self) -> CompletionResult | None:
-        """The result accumulated so far (None before the response started)."""
-        return self._holder[0].result if self._holder else None
+        """The result so far, metrics as of now (None before the response started): what a
+        caller that cancelled keeps. After StreamFinished, the final result."""
+        return self._holder[0].snapshot() if self._holder else None
 
 
 class CompletionClient:
@@ -271,6 +272,8 @@ class CompletionClient:
             response: httpx.Response | None = None
             try:
                 response = await http.send(request, stream=True)
+                if response.is_redirect:
+                    raise await self._status_error(response, model, retries_taken + 1, sent_at)
                 if response.status_code >= 400:
                     if retries_left > 0 and should_retry_status(
                         response.status_code, response.headers
@@ -278,7 +281,7 @@ class CompletionClient:
                         await response.aclose()
                         await self._sleep(self._delay(retries_taken, response.headers))
                         continue
-                    raise await self._status_error(response, model, retries_taken + 1)
+                    raise await self._status_error(response, model, retries_taken + 1, sent_at)
                 body = await response.aread() if read_body else None
             except httpx.TransportError as exc:
                 if response is not None:
@@ -310,7 +313,7 @@ class CompletionClient:
         return retry_delay(retries_taken, headers, policy=self.policy, random=self._random)
 
     async def _status_error(
-        self, response: httpx.Response, model: str | None, attempts: int
+        self, response: httpx.Response, model: str | None, attempts: int, sent_at: float
     ) -> errors.APIStatusError:
         try:
             content = await response.aread()
@@ -327,7 +330,9 @@ class CompletionClient:
             url=str(response.request.url),
             model=model,
             rate_limits=rate_limits,
-            partial=CompletionResult(rate_limits=rate_limits),
+            partial=ResultBuilder(
+                rate_limits=rate_limits, sent_at=sent_at, clock=self._clock
+            ).finish(),
             attempts=attempts,
         )
 
@@ -371,8 +376,13 @@ class CompletionClient:
                 data = self._json_body(opened, builder.finish)
                 for event in self._events_for(ServerSentEvent(data=json.dumps(data)), response, builder, request):
                     yield event
+                builder.done = True
                 yield StreamFinished(builder.finish())
                 return
+            if content_type.startswith("text/html"):
+                # A captive portal or proxy page with a 200: not an event stream at all.
+                opened.content = await self._read_rest(response, builder, opened.attempts)
+                self._json_body(opened, builder.finish)
             chunks = response.aiter_bytes()
             decoder = SSEDecoder()
             done = False
@@ -403,6 +413,7 @@ class CompletionClient:
                     "may be incomplete." + _partial_note(partial),
                     partial=partial,
                 )
+            builder.done = True
             yield StreamFinished(builder.finish())
             await self._drain(chunks)
         finally:

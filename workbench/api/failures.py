@@ -190,7 +190,13 @@ def status_error(
         status = body.status_code
     said = body.message or _reason(status) or "no message"
     host = endpoint.host
-    if status == 400:
+    if 300 <= status < 400:
+        location = headers.get("location") or "an address it did not give"
+        text = (
+            f"{host} redirected the request ({status}) to {location}: use that address as "
+            f"the base URL (now {endpoint.base_url}, from {endpoint.base_url_source})."
+        )
+    elif status == 400:
         text = _with_field(f"Bad request (400): {said}", body.param)
     elif status == 401:
         if endpoint.api_key:
