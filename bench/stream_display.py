@@ -51,6 +51,8 @@ COLUMNS, ROWS = 120, 40
 STARTUP_PROBE = "¤"  # typed from the spawn on; rare enough never to appear otherwise
 # One distinct letter per key-latency probe, so each probe's first appearance is its own.
 KEY_PROBES = "αβγδεζηθικλμνξπρστυφχψω"
+# The same measurement with nothing streaming: the floor that the harness plus Textual give.
+IDLE_PROBES = "жзийклм"
 PROMPT = "Once upon a time"
 MODEL = "llama3.1-8b"
 SEND_KEY = b"\n"  # ctrl+j
@@ -97,6 +99,7 @@ class RunResult:
     rss_mb: float | None = None
     key_ms: float | None = None  # median of this run's probes
     key_max_ms: float | None = None
+    key_idle_ms: float | None = None  # median with nothing streaming (control)
     key_samples: int = 0
     key_lost: int = 0  # probes typed but never seen
     stream_s: float | None = None  # send -> last token written by the proxy
@@ -198,7 +201,14 @@ def _own_cpu() -> float:
 
 
 # -- one run ----------------------------------------------------------------------------------
-def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: float = 60.0) -> RunResult:
+def measure_once(
+    app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: float = 60.0, profile_to: Path | None = None
+) -> RunResult:
+    """One launch of the app: startup, one streamed completion with key probes, quit.
+
+    With ``profile_to``, the app runs under ``py-spy record`` writing collapsed stacks there;
+    the CPU/RSS figures are then py-spy's own and meaningless, only the profile counts.
+    """
     result = RunResult()
     workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
     config_dir, data_dir = workdir / "config", workdir / "data"
@@ -210,8 +220,12 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
         extra["SSH_CONNECTION"] = "127.0.0.1 50000 127.0.0.1 22"
     env = child_environment(os.environ, COLUMNS, ROWS, **extra)
     sim.drain_markers()
-    proc = PtyProcess(app_command(app, sim.base_url, scenario, config_dir), env=env, columns=COLUMNS, rows=ROWS, cwd=str(REPO))
+    command = app_command(app, sim.base_url, scenario, config_dir)
+    if profile_to is not None:
+        command = ["py-spy", "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(profile_to), "--", *command]
+    proc = PtyProcess(command, env=env, columns=COLUMNS, rows=ROWS, cwd=str(REPO))
     probe_times: dict[str, float] = {}
+    idle_probe_times: dict[str, float] = {}
     try:
         # Startup: type the probe every 10 ms until the terminal shows it.
         probe = STARTUP_PROBE.encode()
@@ -235,6 +249,9 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
         if proc.wait_for_bytes(PROMPT.encode(), start=mark, timeout=5) is None:
             result.problems.append("the typed prompt did not show on screen")
         proc.wait_quiet(0.3, timeout=5)
+        for letter in IDLE_PROBES:
+            idle_probe_times[letter] = proc.write(letter.encode())
+            proc.wait_quiet(0.1, timeout=2)
 
         before = proc.sample()
         helpers_before = (ProcessSample.read(sim.sim.pid).cpu_seconds, ProcessSample.read(sim.proxy.pid).cpu_seconds, _own_cpu())
@@ -284,7 +301,7 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
     checks = {"startup": ((lambda text: STARTUP_PROBE in text), proc.spawned_at)}
     if written_at is not None:
         checks["last"] = ((lambda text: DEFAULT_MARKER in text), written_at - 1.0)
-    for letter, typed_at in probe_times.items():
+    for letter, typed_at in [*idle_probe_times.items(), *probe_times.items()]:
         checks[letter] = ((lambda text, letter=letter: letter in text), typed_at)
     replay = ScreenReplay(proc.chunks(), COLUMNS, ROWS)
     found = replay.first_times(checks)
@@ -297,6 +314,9 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
             result.problems.append("the marker was in the output bytes but never on the emulated screen")
         else:
             result.lag_ms = (found["last"] - written_at) * 1000
+    idle_latencies = [(found[k] - t) * 1000 for k, t in idle_probe_times.items() if found.get(k) is not None]
+    if idle_latencies:
+        result.key_idle_ms = statistics.median(idle_latencies)
     latencies = [(found[letter] - typed_at) * 1000 for letter, typed_at in probe_times.items() if found.get(letter) is not None]
     result.key_samples = len(latencies)
     result.key_lost = len(probe_times) - len(latencies)
@@ -310,7 +330,7 @@ def measure_once(app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: f
 
 # -- aggregation and reporting ----------------------------------------------------------------
 METRICS = (
-    "startup_s", "lag_ms", "cpu_s", "cpu_to_idle_s", "term_mb", "rss_mb", "key_ms", "key_max_ms", "stream_s",
+    "startup_s", "lag_ms", "cpu_s", "cpu_to_idle_s", "term_mb", "rss_mb", "key_ms", "key_max_ms", "key_idle_ms", "stream_s",
     "sim_cpu_s", "proxy_cpu_s", "harness_cpu_s",
 )
 
@@ -354,6 +374,7 @@ HEADERS = {
     "rss_mb": "peak RSS MB",
     "key_ms": "key latency ms (median)",
     "key_max_ms": "key latency ms (worst)",
+    "key_idle_ms": "key latency ms, not streaming",
     "stream_s": "stream s (send → last token written)",
     "sim_cpu_s": "sim CPU s (same window)",
     "proxy_cpu_s": "proxy CPU s (same window)",
@@ -419,16 +440,33 @@ def run_all(app: str, runs: int, scenarios: tuple[Scenario, ...], use_standin_si
 DOCS_HEADING = "## Streaming display (bench/stream_display.py)"
 
 
+RESULTS_START = "<!-- stream_display results: generated by bench/stream_display.py --write-docs -->"
+RESULTS_END = "<!-- end of stream_display results -->"
+
+
 def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md") -> None:
-    """Replace only this benchmark's section of docs/benchmarks.md (others own the rest)."""
-    section = f"{DOCS_HEADING}\n\n{body.strip()}\n"
+    """Put ``body`` into this benchmark's section of docs/benchmarks.md.
+
+    Only the text between the RESULTS markers is replaced, so hand-written findings around
+    it survive a re-run; other helpers' sections are never touched. The section is created
+    (at the end of the file) if missing.
+    """
+    generated = f"{RESULTS_START}\n{body.strip()}\n{RESULTS_END}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     start = text.find(DOCS_HEADING)
     if start < 0:
-        text = text.rstrip() + "\n\n" + section
+        text = text.rstrip() + f"\n\n{DOCS_HEADING}\n\n{generated}\n"
     else:
         following = text.find("\n## ", start + len(DOCS_HEADING))
-        text = text[:start] + section + ("\n" + text[following + 1 :] if following >= 0 else "")
+        end = following + 1 if following >= 0 else len(text)
+        section = text[start:end]
+        if RESULTS_START in section and RESULTS_END in section:
+            before, _, rest = section.partition(RESULTS_START)
+            _, _, after = rest.partition(RESULTS_END)
+            section = before + generated + after
+        else:
+            section = section.rstrip() + f"\n\n{generated}\n\n"
+        text = text[:start] + section + text[end:]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 
@@ -441,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("fast", "slow", "local"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument("--write-docs", action="store_true", help="put the table into docs/benchmarks.md")
+    parser.add_argument("--profile", type=Path, metavar="FILE", help="one run of the first scenario under py-spy; collapsed stacks to FILE")
     args = parser.parse_args(argv)
     scenarios = SCENARIOS
     if args.only == "fast":
@@ -450,6 +489,14 @@ def main(argv: list[str] | None = None) -> int:
     elif args.only == "local":
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
     use_standin_sim = args.standin_sim or not _workbench_sim_importable()
+    if args.profile:
+        sim = SimWithMarker(scenarios[0].rate, use_standin_sim)
+        try:
+            result = measure_once(args.app, scenarios[0], sim, profile_to=args.profile)
+        finally:
+            sim.close()
+        print(f"profile written to {args.profile}; problems: {result.problems or 'none'}")
+        return 0
     machine = machine_description()
     started = datetime.now(timezone.utc)
     results = run_all(args.app, args.runs, scenarios, use_standin_sim)

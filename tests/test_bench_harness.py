@@ -96,14 +96,20 @@ def test_screen_replay_finds_when_text_first_shows() -> None:
     assert found == {"world": 3.0, "gone": 4.0, "never": None}
 
 
-def test_docs_section_replaces_only_its_own_heading(tmp_path: Path) -> None:
+def test_docs_section_replaces_only_its_generated_part(tmp_path: Path) -> None:
     from stream_display import DOCS_HEADING, write_docs_section
 
     path = tmp_path / "benchmarks.md"
-    path.write_text(f"# Benchmarks\n\n## Other\n\nkeep me\n\n{DOCS_HEADING}\n\nold\n\n## Later\n\nkeep too\n")
+    path.write_text("# Benchmarks\n\n## Other\n\nkeep me\n")
+    write_docs_section("first numbers", path)
+    text = path.read_text()
+    assert text.index("keep me") < text.index(DOCS_HEADING) < text.index("first numbers")
+
+    # Hand-written findings in the section and a later section by someone else survive.
+    path.write_text(text.rstrip() + "\n\n### What we found\n\nprose\n\n## Later\n\nkeep too\n")
     write_docs_section("new numbers", path)
     text = path.read_text()
-    assert "old" not in text
+    assert "first numbers" not in text
     assert "new numbers" in text
-    assert "keep me" in text and "keep too" in text
-    assert text.index("## Other") < text.index(DOCS_HEADING) < text.index("## Later")
+    assert "keep me" in text and "prose" in text and "keep too" in text
+    assert text.index(DOCS_HEADING) < text.index("new numbers") < text.index("prose") < text.index("## Later")
