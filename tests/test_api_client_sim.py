@@ -540,3 +540,12 @@ async def test_missing_key_for_cerebras_is_refused_before_sending() -> None:
             client.stream(request())
         with pytest.raises(errors.MissingAPIKeyError):
             await client.list_models()
+
+
+async def test_custom_header_replaces_a_default_whatever_its_case(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
+    endpoint = endpoint_for(sim, environ={"CEREBRAS_CUSTOM_HEADERS": "user-agent: my-proxy-tag"})
+    client, _ = make_client(endpoint)
+    async with client:
+        await client.complete(request())
+    assert sim.requests[0].headers["user-agent"] == "my-proxy-tag"

@@ -33,7 +33,7 @@ from workbench import __version__
 from workbench.api import errors
 from workbench.api.accumulate import ResultBuilder
 from workbench.api.endpoint import Endpoint
-from workbench.api.failures import _partial_note, status_error, text_extract, transport_error
+from workbench.api.failures import partial_note, status_error, text_extract, transport_error
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
 from workbench.api.retry import RetryPolicy, Sleep, retry_delay, should_retry_status
 from workbench.api.sse import ServerSentEvent, SSEDecoder
@@ -228,16 +228,20 @@ class CompletionClient:
         self.endpoint.require_key()
         return encode_body(request.to_body(stream=stream))
 
-    def _headers(self, *, has_body: bool, stream: bool, retries_taken: int) -> dict[str, str]:
-        headers = {
-            "Accept": "text/event-stream" if stream else "application/json",
-            "User-Agent": USER_AGENT,
-            "x-stainless-retry-count": str(retries_taken),
-        }
+    def _headers(self, *, has_body: bool, stream: bool, retries_taken: int) -> httpx.Headers:
+        headers = httpx.Headers(
+            {
+                "Accept": "text/event-stream" if stream else "application/json",
+                "User-Agent": USER_AGENT,
+                "x-stainless-retry-count": str(retries_taken),
+                **self.endpoint.auth_headers(),
+            }
+        )
         if has_body:
             headers["Content-Type"] = "application/json"
-        headers.update(self.endpoint.auth_headers())
-        headers.update(self.endpoint.headers)  # the user's CEREBRAS_CUSTOM_HEADERS win
+        # The user's CEREBRAS_CUSTOM_HEADERS win, whatever their letter case (as in the SDK).
+        for name, value in self.endpoint.headers.items():
+            headers[name] = value
         return headers
 
     async def _open(
@@ -410,7 +414,7 @@ class CompletionClient:
                 partial = builder.finish()
                 raise errors.StreamTruncatedError(
                     f"The stream from {self.endpoint.host} ended without [DONE]: the response "
-                    "may be incomplete." + _partial_note(partial),
+                    "may be incomplete." + partial_note(partial),
                     partial=partial,
                 )
             builder.done = True
@@ -470,7 +474,7 @@ class CompletionClient:
             partial = builder.finish()
             raise errors.ProtocolError(
                 f"{self.endpoint.host} sent a stream event that is not valid JSON: "
-                f"{text_extract(text, 80)!r}." + _partial_note(partial),
+                f"{text_extract(text, 80)!r}." + partial_note(partial),
                 partial=partial,
             ) from None
         if isinstance(data, dict) and (data.get("error") or sse.event == "error"):
@@ -489,7 +493,7 @@ class CompletionClient:
             partial = builder.finish()
             raise errors.ProtocolError(
                 f"{self.endpoint.host} sent a stream event that is not a JSON object: "
-                f"{text_extract(text, 80)!r}." + _partial_note(partial),
+                f"{text_extract(text, 80)!r}." + partial_note(partial),
                 partial=partial,
             )
         return list(builder.add(data))

@@ -14,6 +14,7 @@ import re
 import socket
 import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -253,7 +254,7 @@ def status_error(
         )
     if in_stream:
         text = "The server reported an error in the middle of the stream: " + text
-        text += _partial_note(partial)
+        text += partial_note(partial)
     if attempts > 1:
         text += f" (gave up after {attempts} attempts)"
     cls = status_class(status)
@@ -276,7 +277,7 @@ def status_error(
     return error
 
 
-def _partial_note(partial: CompletionResult | None) -> str:
+def partial_note(partial: CompletionResult | None) -> str:
     if partial is None:
         return ""
     chars = sum(len(choice.text) for choice in partial.choices)
@@ -288,7 +289,7 @@ def _partial_note(partial: CompletionResult | None) -> str:
     return " Nothing had arrived yet."
 
 
-def _os_errors(exc: BaseException) -> list[BaseException]:
+def _exception_chain(exc: BaseException) -> list[BaseException]:
     """The exception and its causes/contexts, outermost first (httpx wraps httpcore wraps OSError)."""
     chain: list[BaseException] = []
     seen: set[int] = set()
@@ -302,27 +303,30 @@ def _os_errors(exc: BaseException) -> list[BaseException]:
 
 def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
     host = endpoint.host
-    hostname = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    hostname = urlsplit(endpoint.base_url).hostname or host
     where = f"Check the base URL {endpoint.base_url} (from {endpoint.base_url_source})"
-    chain = _os_errors(exc)
+    chain = _exception_chain(exc)
     text = " ".join(str(item) for item in chain).lower()
-    for item in chain:
-        if isinstance(item, socket.gaierror) or "name or service not known" in text or (
-            "name resolution" in text or "nodename nor servname" in text
-        ):
-            return (
-                f"Could not find the host {hostname!r} (DNS lookup failed). {where} and your "
-                "network connection."
-            )
-        if isinstance(item, ConnectionRefusedError) or (
-            isinstance(item, OSError) and item.errno == errno.ECONNREFUSED
-        ) or "connection refused" in text:
-            return (
-                f"Connection refused by {host}: nothing is listening there. Is the server "
-                f"running? {where}."
-            )
-        if isinstance(item, ssl.SSLError) or "certificate" in text:
-            return f"Secure connection to {host} failed ({item}). {where}."
+    if any(isinstance(item, socket.gaierror) for item in chain) or any(
+        phrase in text
+        for phrase in ("name or service not known", "name resolution", "nodename nor servname")
+    ):
+        return (
+            f"Could not find the host {hostname!r} (DNS lookup failed). {where} and your "
+            "network connection."
+        )
+    if any(
+        isinstance(item, ConnectionRefusedError)
+        or (isinstance(item, OSError) and item.errno == errno.ECONNREFUSED)
+        for item in chain
+    ) or "connection refused" in text:
+        return (
+            f"Connection refused by {host}: nothing is listening there. Is the server "
+            f"running? {where}."
+        )
+    tls = next((item for item in chain if isinstance(item, ssl.SSLError)), None)
+    if tls is not None or "certificate" in text:
+        return f"Secure connection to {host} failed ({tls or exc}). {where}."
     return f"Could not connect to {host} ({exc or type(exc).__name__}). {where}."
 
 
@@ -348,7 +352,7 @@ def transport_error(
     elif isinstance(exc, httpx.ReadTimeout) and response_started:
         error = errors.APITimeoutError(
             f"The response from {host} stalled: no data for {read_timeout:g} s (read timeout)."
-            + _partial_note(partial),
+            + partial_note(partial),
             partial=partial,
         )
     elif isinstance(exc, httpx.ReadTimeout):
@@ -367,7 +371,7 @@ def transport_error(
     elif response_started:
         error = errors.StreamInterruptedError(
             f"The connection to {host} broke in the middle of the response ({exc or type(exc).__name__})."
-            + _partial_note(partial),
+            + partial_note(partial),
             partial=partial,
         )
     else:
