@@ -287,7 +287,7 @@ class CompletionClient:
                         continue
                     raise await self._status_error(response, model, retries_taken + 1, sent_at)
                 body = await response.aread() if read_body else None
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 if response is not None:
                     await response.aclose()
                 if retries_left > 0:
@@ -321,7 +321,7 @@ class CompletionClient:
     ) -> errors.APIStatusError:
         try:
             content = await response.aread()
-        except httpx.TransportError:
+        except httpx.RequestError:
             content = b""  # the status alone still says what happened
         finally:
             await response.aclose()
@@ -395,7 +395,7 @@ class CompletionClient:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     break
-                except httpx.TransportError as exc:
+                except httpx.RequestError as exc:
                     raise self._mid_stream(exc, builder, opened.attempts) from exc
                 for sse in decoder.feed(chunk):
                     if sse.data.startswith("[DONE]"):
@@ -434,7 +434,7 @@ class CompletionClient:
             async with asyncio.timeout(DRAIN_AFTER_DONE_S):
                 async for _ in chunks:
                     pass
-        except (TimeoutError, httpx.TransportError):
+        except (TimeoutError, httpx.RequestError):
             pass
 
     async def _read_rest(
@@ -442,11 +442,11 @@ class CompletionClient:
     ) -> bytes:
         try:
             return await response.aread()
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             raise self._mid_stream(exc, builder, attempts) from exc
 
     def _mid_stream(
-        self, exc: httpx.TransportError, builder: ResultBuilder, attempts: int
+        self, exc: httpx.RequestError, builder: ResultBuilder, attempts: int
     ) -> errors.APIConnectionError:
         return transport_error(
             exc,

@@ -331,7 +331,7 @@ def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
 
 
 def transport_error(
-    exc: httpx.TransportError,
+    exc: httpx.RequestError,
     *,
     endpoint: Endpoint,
     connect_timeout: float | None,
