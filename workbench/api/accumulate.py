@@ -46,6 +46,7 @@ class ResultBuilder:
 
     ``sent_at`` is the ``clock()`` reading taken just before the request that produced this
     response was sent (the attempt that succeeded, so retry waits don't count as latency).
+    ``result``'s choice texts are brought up to date by :meth:`finish` / :meth:`snapshot`.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class ResultBuilder:
         self._first_token_at: float | None = None
         self._last_token_at: float | None = None
         self._finished: set[int] = set()
+        self._pieces: dict[int, list[str]] = {}
         self.chunks = 0
         #: set once the final result was handed out: its metrics must not move any more
         self.done = False
@@ -115,9 +117,14 @@ class ResultBuilder:
                     if self._first_token_at is None:
                         self._first_token_at = now
                     self._last_token_at = now
-                choice.text += text
+                if text:
+                    # Joined in finish(): `choice.text += text` would copy the whole text
+                    # per chunk, quadratic over a long stream.
+                    self._pieces.setdefault(index, []).append(text)
                 if tokens is not None:
-                    choice.tokens = [*(choice.tokens or []), *tokens]
+                    if choice.tokens is None:
+                        choice.tokens = []
+                    choice.tokens.extend(tokens)
                 if logprobs is not None:
                     choice.logprobs = _merge_logprobs(choice.logprobs, logprobs)
                 events.append(TextDelta(index=index, text=text, tokens=tokens, logprobs=logprobs))
@@ -139,6 +146,10 @@ class ResultBuilder:
         """Fill the metrics as of now and return the result (also used for partial results)."""
         now = self._clock()
         result = self.result
+        for choice in result.choices:
+            pieces = self._pieces.get(choice.index)
+            if pieces:
+                choice.text = "".join(pieces)
         wall = now - self._sent_at
         tokens = result.usage.completion_tokens if result.usage else None
         if tokens is None and any(c.tokens for c in result.choices):
