@@ -200,3 +200,22 @@ def test_threaded_sim_waits_for_disconnects() -> None:
                     if line.startswith("data: ") and json.loads(line[6:])["choices"][0]["text"]:
                         break
         assert sim.wait_for_disconnect(timeout=5.0) == 1
+
+
+async def test_concurrent_streams_are_served_side_by_side(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=5000.0)
+
+    async def one(seed: int) -> tuple[str, str]:
+        body = {"model": MODEL, "prompt": "It is", "max_tokens": 100, "seed": seed}
+        async with httpx.AsyncClient(base_url=sim.base_url) as client:
+            whole = (await client.post("/v1/completions", json=body)).json()["choices"][0]["text"]
+            text = ""
+            async with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as r:
+                async for line in r.aiter_lines():
+                    if line.startswith("data: {"):
+                        text += json.loads(line[6:])["choices"][0]["text"]
+            return whole, text
+
+    results = await asyncio.gather(*(one(seed) for seed in range(6)))
+    assert all(whole == streamed for whole, streamed in results)
+    assert sim.connections_opened == 6

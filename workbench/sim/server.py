@@ -250,7 +250,7 @@ class SimServer:
         exchange = _Exchange(reader, writer, request.keep_alive, _request_id())
         path = request.path.rstrip("/") or "/"
         if path == "/v1/tcp_warming":
-            return await self._send_json(exchange, 200, {}, rate_headers=False)
+            return await self._send_json(exchange, 200, {})
         if path == "/v1/models" or path.startswith("/v1/models/"):
             return await self._models(request, exchange, path)
         if path == "/v1/completions":
@@ -351,12 +351,12 @@ class SimServer:
 
     # -- answers --------------------------------------------------------------------------
 
-    def _base_headers(self, exchange: _Exchange, rate_headers: bool = True) -> list[tuple[str, str]]:
-        headers = [("connection", "keep-alive" if exchange.keep_alive else "close")]
-        headers.append(("x-request-id", exchange.request_id))
-        if rate_headers:
-            headers.extend(self.ledger.headers())
-        return headers
+    def _base_headers(self, exchange: _Exchange) -> list[tuple[str, str]]:
+        return [
+            ("connection", "keep-alive" if exchange.keep_alive else "close"),
+            ("x-request-id", exchange.request_id),
+            *self.ledger.headers(),
+        ]
 
     async def _send_json(
         self,
@@ -364,14 +364,12 @@ class SimServer:
         status: int,
         body: Any,
         extra_headers: list[tuple[str, str]] | None = None,
-        *,
-        rate_headers: bool = True,
     ) -> bool:
         data = dumps(body).encode()
         headers = [
             ("content-type", "application/json"),
             ("content-length", str(len(data))),
-            *self._base_headers(exchange, rate_headers),
+            *self._base_headers(exchange),
             *(extra_headers or []),
         ]
         exchange.writer.write(response_head(status, headers) + data)
