@@ -5,7 +5,7 @@ from __future__ import annotations
 import email.utils
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.api.retry import (
@@ -59,20 +59,30 @@ def test_backoff_doubles_and_caps_at_eight_seconds_with_jitter() -> None:
     assert retry_delay(10_000, random=lambda: 0.0) == 8.0  # no overflow
 
 
+@pytest.fixture(scope="module")
+def sdk_client():
+    from cerebras.cloud.sdk import Cerebras
+
+    client = Cerebras(api_key="k", max_retries=20, warm_tcp_connection=False)
+    yield client
+    client.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 20), st.floats(0, 1), st.sampled_from([None, "0", "3", "120", "x"]))
-def test_delay_equals_the_sdk_calculation(retries_taken: int, jitter: float, after: str | None) -> None:
+def test_delay_equals_the_sdk_calculation(
+    sdk_client, retries_taken: int, jitter: float, after: str | None
+) -> None:
     """Same inputs through the SDK's own `_calculate_retry_timeout` give the same delay."""
-    import httpx
     from unittest import mock
 
-    from cerebras.cloud.sdk import Cerebras
+    import httpx
     from cerebras.cloud.sdk._models import FinalRequestOptions
 
     headers = httpx.Headers({} if after is None else {"retry-after": after})
-    client = Cerebras(api_key="k", max_retries=20, warm_tcp_connection=False)
     options = FinalRequestOptions(method="post", url="/v1/completions")
     with mock.patch("cerebras.cloud.sdk._base_client.random", lambda: jitter):
-        expected = client._calculate_retry_timeout(20 - retries_taken, options, headers)
+        expected = sdk_client._calculate_retry_timeout(20 - retries_taken, options, headers)
     ours = retry_delay(retries_taken, headers, random=lambda: jitter)
     assert ours == pytest.approx(expected)
 
