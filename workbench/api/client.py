@@ -428,8 +428,8 @@ class CompletionClient:
     async def _drain(self, chunks: AsyncIterator[bytes]) -> None:
         """Read what follows ``[DONE]`` (normally just the chunked body's end) so the
         connection goes back to the pool instead of being closed: the next request then skips
-        a TCP and TLS handshake. A server that keeps the body open after ``[DONE]`` only costs
-        the connection, never a wait or an error for the caller."""
+        a TCP and TLS handshake. A server that keeps the body open after ``[DONE]`` costs the
+        caller at most ``DRAIN_AFTER_DONE_S`` (after StreamFinished) and never an error."""
         try:
             async with asyncio.timeout(DRAIN_AFTER_DONE_S):
                 async for _ in chunks:
