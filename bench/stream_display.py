@@ -109,6 +109,11 @@ class RunResult:
     harness_cpu_s: float | None = None
     problems: list[str] = field(default_factory=list)
     final_screen: str = ""  # the emulated screen when the app was asked to quit
+    # Absolute CLOCK_MONOTONIC moments, to line up with an app trace (--trace).
+    spawned_at: float | None = None
+    last_written_at: float | None = None
+    last_visible_at: float | None = None
+    startup_visible_at: float | None = None
 
 
 # -- processes around the app -----------------------------------------------------------------
@@ -202,12 +207,19 @@ def _own_cpu() -> float:
 
 # -- one run ----------------------------------------------------------------------------------
 def measure_once(
-    app: str, scenario: Scenario, sim: SimWithMarker, *, timeout: float = 60.0, profile_to: Path | None = None
+    app: str,
+    scenario: Scenario,
+    sim: SimWithMarker,
+    *,
+    timeout: float = 60.0,
+    profile_to: Path | None = None,
+    trace_to: Path | None = None,
 ) -> RunResult:
     """One launch of the app: startup, one streamed completion with key probes, quit.
 
     With ``profile_to``, the app runs under ``py-spy record`` writing collapsed stacks there;
     the CPU/RSS figures are then py-spy's own and meaningless, only the profile counts.
+    With ``trace_to``, the app runs under ``bench/_app_tracer.py`` (timing hooks, some overhead).
     """
     result = RunResult()
     workdir = Path(tempfile.mkdtemp(prefix="wb-bench-"))
@@ -221,9 +233,13 @@ def measure_once(
     env = child_environment(os.environ, COLUMNS, ROWS, **extra)
     sim.drain_markers()
     command = app_command(app, sim.base_url, scenario, config_dir)
+    if trace_to is not None and command[1:3] == ["-m", "workbench"]:
+        command = [command[0], str(REPO / "bench/_app_tracer.py"), *command[3:]]
+        env["WORKBENCH_TRACE"] = str(trace_to)
     if profile_to is not None:
         command = ["py-spy", "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(profile_to), "--", *command]
     proc = PtyProcess(command, env=env, columns=COLUMNS, rows=ROWS, cwd=str(REPO))
+    result.spawned_at = proc.spawned_at
     probe_times: dict[str, float] = {}
     idle_probe_times: dict[str, float] = {}
     try:
@@ -306,6 +322,9 @@ def measure_once(
     replay = ScreenReplay(proc.chunks(), COLUMNS, ROWS)
     found = replay.first_times(checks)
     result.final_screen = replay.screen_before_quit(quit_sent_at)
+    result.last_written_at = written_at
+    result.last_visible_at = found.get("last")
+    result.startup_visible_at = found["startup"]
     if found["startup"] is not None:
         result.startup_s = found["startup"] - proc.spawned_at
     if written_at is not None:
@@ -440,6 +459,42 @@ def run_all(app: str, runs: int, scenarios: tuple[Scenario, ...], use_standin_si
 DOCS_HEADING = "## Streaming display (bench/stream_display.py)"
 
 
+def print_timeline(result: RunResult, trace: Path) -> None:
+    """The app's traced calls around startup and around the last token, in ms."""
+    events: list[tuple[float, float, str]] = []
+    if trace.exists():
+        for line in trace.read_text(encoding="utf-8").splitlines():
+            started, duration, label = line.split(" ", 2)
+            events.append((float(started), float(duration), label))
+    if result.spawned_at is not None:
+        events.append((result.spawned_at, 0.0, "== harness: app spawned"))
+    if result.startup_visible_at is not None:
+        events.append((result.startup_visible_at, 0.0, "== harness: typed key visible (usable prompt)"))
+    if result.last_written_at is not None:
+        events.append((result.last_written_at, 0.0, "== proxy: last token written"))
+    if result.last_visible_at is not None:
+        events.append((result.last_visible_at, 0.0, "== harness: last token visible"))
+    events.sort()
+    windows = []
+    if result.spawned_at is not None and result.startup_visible_at is not None:
+        windows.append(("startup", result.spawned_at, result.spawned_at, result.startup_visible_at + 0.02))
+    if result.last_written_at is not None:
+        end = (result.last_visible_at or result.last_written_at) + 0.02
+        windows.append(("last token", result.last_written_at, result.last_written_at - 0.1, end))
+    for title, origin, start, end in windows:
+        print(f"-- {title} (ms from {'spawn' if title == 'startup' else 'the last token written'}) --")
+        for started, duration, label in events:
+            if start <= started <= end:
+                took = f" took {duration * 1000:.1f} ms" if duration else ""
+                print(f"{(started - origin) * 1000:9.1f}  {label}{took}")
+    print("-- screen when quitting --")
+    print(result.final_screen)
+    print(
+        f"startup {format_value('startup_s', result.startup_s)} s, stream {format_value('stream_s', result.stream_s)} s, "
+        f"display lag {format_value('lag_ms', result.lag_ms)} ms; problems: {result.problems or 'none'}"
+    )
+
+
 RESULTS_START = "<!-- stream_display results: generated by bench/stream_display.py --write-docs -->"
 RESULTS_END = "<!-- end of stream_display results -->"
 
@@ -480,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument("--write-docs", action="store_true", help="put the table into docs/benchmarks.md")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="one run of the first scenario under py-spy; collapsed stacks to FILE")
+    parser.add_argument("--trace", type=Path, metavar="FILE", help="one run of the first scenario with timing hooks; prints a timeline")
     args = parser.parse_args(argv)
     scenarios = SCENARIOS
     if args.only == "fast":
@@ -496,6 +552,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             sim.close()
         print(f"profile written to {args.profile}; problems: {result.problems or 'none'}")
+        return 0
+    if args.trace:
+        args.trace.unlink(missing_ok=True)
+        sim = SimWithMarker(scenarios[0].rate, use_standin_sim)
+        try:
+            result = measure_once(args.app, scenarios[0], sim, trace_to=args.trace)
+        finally:
+            sim.close()
+        print_timeline(result, args.trace)
         return 0
     machine = machine_description()
     started = datetime.now(timezone.utc)

@@ -1,0 +1,105 @@
+"""Run ``workbench`` with timing hooks, to see *where* startup time and display lag go.
+
+Run as the app itself: ``python bench/_app_tracer.py [workbench args...]`` with
+``WORKBENCH_TRACE=/path/log``. Every hooked call appends ``<start monotonic> <seconds> <name>``
+to the log; one-off milestones (imports done, first frame written, first key reached the prompt
+editor) are logged with a duration of 0. ``stream_display.py --trace`` starts the app this way
+and prints the log as a timeline around the spawn and around the moment the last token was
+written. Hooks whose target does not exist (renamed code) are skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import os
+import sys
+import time
+from typing import Any
+
+_LOG = open(os.environ.get("WORKBENCH_TRACE", os.devnull), "a", buffering=1, encoding="utf-8")
+
+# module, class, method: the calls whose durations explain the numbers.
+HOOKS = (
+    ("textual.app", "App", "_display"),
+    ("textual.screen", "Screen", "_refresh_layout"),
+    ("workbench.ui.app", "WorkbenchApp", "__init__"),
+    ("workbench.ui.app", "WorkbenchApp", "on_mount"),
+    ("workbench.ui.app", "WorkbenchApp", "on_worker_state_changed"),
+    ("workbench.ui.app", "WorkbenchApp", "_autosave"),
+    ("workbench.ui.app", "WorkbenchApp", "action_send"),
+    ("workbench.ui.exchange_view", "ExchangeView", "flush"),
+    ("workbench.ui.exchange_view", "ExchangeView", "finish"),
+    ("workbench.sessions.store", "SessionStore", "save"),
+)
+
+
+def mark(label: str) -> None:
+    _LOG.write(f"{time.monotonic():.6f} 0 {label}\n")
+
+
+def _timed(function: Any, label: str) -> Any:
+    if inspect.iscoroutinefunction(function):
+
+        @functools.wraps(function)
+        async def timed_coroutine(*args: Any, **kwargs: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                _LOG.write(f"{started:.6f} {time.monotonic() - started:.6f} {label}\n")
+
+        return timed_coroutine
+
+    @functools.wraps(function)
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            _LOG.write(f"{started:.6f} {time.monotonic() - started:.6f} {label}\n")
+
+    return timed
+
+
+def install_hooks() -> None:
+    for module_name, class_name, method in HOOKS:
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            original = cls.__dict__[method]
+        except (ImportError, AttributeError, KeyError):
+            continue
+        setattr(cls, method, _timed(original, f"{class_name}.{method}"))
+    _mark_first_key()
+
+
+def _mark_first_key() -> None:
+    """Log when the first key event reaches a TextArea (the prompt editor)."""
+    from textual.widgets import TextArea
+
+    original = TextArea._on_key
+    seen = False
+
+    async def on_key(self: Any, event: Any) -> Any:
+        nonlocal seen
+        if not seen:
+            seen = True
+            mark(f"first key reached a TextArea ({event.key})")
+        return await original(self, event)
+
+    TextArea._on_key = on_key  # type: ignore[method-assign]
+
+
+def main() -> int:
+    mark("interpreter up")
+    import workbench.cli
+
+    mark("workbench.cli imported")
+    install_hooks()
+    mark("hooks installed (workbench.ui.app, textual imported)")
+    return int(workbench.cli.main(sys.argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
