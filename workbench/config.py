@@ -180,7 +180,12 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
     report = _Reporter(file, text)
     for key, value in data.items():
         if key not in TOP_LEVEL_KEYS:
-            report.add("", key, "unknown setting" + _suggest(key, TOP_LEVEL_KEYS))
+            hint = _suggest(key, TOP_LEVEL_KEYS)
+            if not hint and _suggest(key, tuple(DEFAULT_FIELDS)):
+                # A request field at the top: it belongs in the [defaults] table.
+                field_name = _suggest(key, tuple(DEFAULT_FIELDS)).split('"')[1]
+                hint = f' (did you mean "{field_name}" under [defaults]?)'
+            report.add("", key, "unknown setting" + hint)
             continue
         if key in ("default_profile", "theme"):
             if isinstance(value, str) and value:

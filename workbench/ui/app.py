@@ -80,8 +80,10 @@ APP_BINDINGS: list[Binding] = [
             tooltip="Edit the prompt in $VISUAL / $EDITOR"),
     Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar", priority=True,
             tooltip="Show or hide the parameter sidebar"),
-    Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False),
-    Binding("shift+f6", "focus_pane(-1)", "Previous pane", id="focus_previous_pane", show=False),
+    # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
+    Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False, priority=True),
+    Binding("shift+f6", "focus_pane(-1)", "Previous pane", id="focus_previous_pane",
+            show=False, priority=True),
     Binding("ctrl+s", "save", "Save", id="save", priority=True, show=False,
             tooltip="Save the session now (it is autosaved after every exchange anyway)"),
     Binding("ctrl+o", "sessions", "Sessions", id="sessions", priority=True,
@@ -92,6 +94,7 @@ APP_BINDINGS: list[Binding] = [
     Binding("ctrl+g", "logprobs", "Logprobs", id="logprobs", priority=True, show=False,
             tooltip="Show the logprobs of the last exchange"),
     Binding("f7", "reset_parameters", "Reset params", id="reset_parameters", show=False,
+            priority=True,
             tooltip="Reset every parameter to the defaults"),
 ]
 # Descriptions for the command palette and the help screen, by action name.
@@ -138,6 +141,7 @@ class WorkbenchApp(App[None]):
         timeouts: Timeouts | None = None,
         max_retries: int = 2,
         model: str | None = None,
+        fetch_models: bool = True,
     ) -> None:
         super().__init__()
         self.endpoint = endpoint
@@ -147,6 +151,8 @@ class WorkbenchApp(App[None]):
         self.config_problems = list(config_problems)
         self.ssh = ssh
         self.flush_hz = SSH_FLUSH_HZ if ssh else LOCAL_FLUSH_HZ
+        # Snapshot tests turn this off: no network, so the screen is the same on every run.
+        self.fetch_models = fetch_models
         if ssh:
             self.animation_level = "none"
         self.client = CompletionClient(
@@ -211,7 +217,8 @@ class WorkbenchApp(App[None]):
                         severity="warning", timeout=12)
         self._open_store()
         self.prompt_pane.editor.focus()
-        self.load_models()
+        if self.fetch_models:
+            self.load_models()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -1,0 +1,340 @@
+"""The TUI end to end: Pilot drives the app against the simulator on a real loopback socket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from ui_helpers import (
+    MODEL,
+    SIZE,
+    completion_posts,
+    make_app,
+    send,
+    shown_text,
+    wait_finished,
+    wait_for,
+)
+
+from workbench.config import load_config
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+    for name in ("CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_typed_prompt_streams_into_the_transcript(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"Hello there")
+        await pilot.press("ctrl+j")
+        view = await wait_finished(pilot)
+        assert view.status == "complete"
+        assert view.completion_text.strip()
+        screen = shown_text(view)
+        assert "▶ Hello there" in screen
+        assert "TTFT" in screen and "tok/s" in screen and "finish" in screen
+        [post] = completion_posts(sim)
+        assert post.body["prompt"] == "Hello there"
+        assert post.body["model"] == MODEL and post.body["stream"] is True
+
+
+async def test_escape_cancels_mid_stream_and_keeps_the_partial_text(sim_factory: Any) -> None:
+    sim = await sim_factory(fault="stall", fault_times=1)
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Tell me a story")
+        view = await wait_for(pilot, lambda: app.transcript.last)
+        await wait_for(pilot, lambda: view.choices and view.choices[0].output.length > 0)
+        await pilot.press("escape")
+        await wait_finished(pilot)
+        assert view.status == "cancelled"
+        assert view.completion_text
+        assert "cancelled" in shown_text(view)
+        await sim.wait_for_disconnect(timeout=5.0)
+        # Usable afterwards: the next request completes.
+        await send(pilot, "Again")
+        second = await wait_finished(pilot, count=2)
+        assert second.status == "complete"
+
+
+@pytest.mark.parametrize(
+    ("sim_options", "key", "expected"),
+    [
+        ({"api_key": "right-key"}, "wrong-key", "Wrong API Key"),
+        ({"fault": "rate-limit", "fault_times": 1}, None, "rate limit"),
+        ({"fault": "drop", "fault_times": 1}, None, ""),
+    ],
+    ids=["401", "429", "dropped-connection"],
+)
+async def test_failures_show_in_the_transcript_and_the_app_stays_usable(
+    sim_factory: Any, sim_options: dict[str, Any], key: str | None, expected: str
+) -> None:
+    sim = await sim_factory(**sim_options)
+    app = make_app(sim.base_url, api_key=key)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "First")
+        view = await wait_finished(pilot)
+        assert view.status == "error"
+        assert view.error and expected.lower() in view.error.lower()
+        assert view.error in shown_text(view)
+        await send(pilot, "Second")
+        second = await wait_finished(pilot, count=2)
+        assert len(completion_posts(sim)) == 2
+        # The auth failure repeats (same key); the one-off faults are over.
+        assert second.status == ("error" if key else "complete")
+
+
+async def test_dropped_stream_keeps_its_partial_text(sim_factory: Any) -> None:
+    sim = await sim_factory(fault="drop", fault_times=1)
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Go")
+        view = await wait_finished(pilot)
+        assert view.status == "error" and view.completion_text
+
+
+async def test_invalid_parameter_blocks_sending_and_shows_the_rule(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#temperature").value = "2"
+        await pilot.pause()
+        error = app.sidebar.query_one("#error-temperature")
+        assert "between 0 and 1.5" in str(error.render())
+        await send(pilot, "Hello")
+        await pilot.pause()
+        assert completion_posts(sim) == []
+        assert app.transcript.exchanges == []
+        assert app.focused is app.sidebar.query_one("#temperature")
+
+
+async def test_echo_with_raw_tokens_is_shown_as_a_conflict_on_both_switches(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#echo").value = True
+        app.sidebar.query_one("#return_raw_tokens").value = True
+        await pilot.pause()
+        echo = str(app.sidebar.query_one("#error-echo").render())
+        raw = str(app.sidebar.query_one("#error-return_raw_tokens").render())
+        assert "return_raw_tokens" in echo and "echo" in raw
+        await send(pilot, "Hi")
+        await pilot.pause()
+        assert completion_posts(sim) == []
+
+
+async def test_bad_token_id_prompt_is_flagged_and_nothing_is_sent(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t", "ctrl+t")
+        assert app.prompt_pane.form == "tokens"
+        assert "token ids" in app.prompt_pane.editor.border_title
+        await send(pilot, '[1, "two", 3]')
+        await pilot.pause()
+        assert app.prompt_pane.error and "array of whole numbers" in app.prompt_pane.error
+        assert completion_posts(sim) == []
+
+
+async def test_batch_prompt_shows_every_choice_labelled(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        assert "---" in app.prompt_pane.editor.border_title
+        await send(pilot, "The cat\n---\nThe dog\n---\nThe bird")
+        view = await wait_finished(pilot)
+        assert view.status == "complete"
+        assert completion_posts(sim)[0].body["prompt"] == ["The cat", "The dog", "The bird"]
+        assert sorted(view.choices) == [0, 1, 2]
+        assert all(choice.completion_text for choice in view.choices.values())
+        screen = shown_text(view)
+        assert "choice 0 · prompt [0] The cat" in screen
+        assert "choice 2 · prompt [2] The bird" in screen
+
+
+@pytest.mark.parametrize(
+    ("text", "choices"), [("[101, 102, 103]", 1), ("[[101, 102], [103, 104, 105]]", 2)]
+)
+async def test_token_id_prompts_are_sent_as_arrays(sim: Any, text: str, choices: int) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t", "ctrl+t")
+        await send(pilot, text)
+        view = await wait_finished(pilot)
+        assert view.status == "complete"
+        assert completion_posts(sim)[0].body["prompt"] == json.loads(text)
+        assert len(view.choices) == choices
+        assert all(choice.completion_text for choice in view.choices.values())
+
+
+async def test_continue_appends_the_completion_and_sends(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Once upon a time")
+        first = await wait_finished(pilot)
+        await pilot.press("ctrl+n")
+        await wait_finished(pilot, count=2)
+        bodies = [post.body for post in completion_posts(sim)]
+        assert bodies[1]["prompt"] == "Once upon a time" + first.completion_text
+        assert app.prompt_pane.text == bodies[1]["prompt"]
+
+
+async def test_regenerate_sends_the_same_request_again(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Roses are red")
+        await wait_finished(pilot)
+        app.prompt_pane.text = "something else entirely"
+        await pilot.press("ctrl+r")
+        await wait_finished(pilot, count=2)
+        first, second = (post.body for post in completion_posts(sim))
+        assert first == second
+
+
+async def test_copy_puts_the_last_completion_on_the_clipboard(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Copy me")
+        view = await wait_finished(pilot)
+        await pilot.press("ctrl+y")
+        assert copied == [view.completion_text]
+        assert copied[0]
+
+
+async def test_echo_is_shown_apart_from_the_completion(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#echo").value = True
+        await send(pilot, "Echo this")
+        view = await wait_finished(pilot)
+        choice = view.choices[0]
+        echo = choice.query_one(".echo")
+        assert echo.display and "Echo this" in str(echo.render())
+        assert not choice.completion_text.startswith("Echo this")
+
+
+async def test_raw_tokens_are_shown_as_ids(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#return_raw_tokens").value = True
+        await send(pilot, "Tokens please")
+        view = await wait_finished(pilot)
+        words = view.completion_text.split()
+        assert words and all(word.isdigit() for word in words)
+        assert "token ids" in shown_text(view)
+
+
+async def test_non_streaming_request_shows_the_whole_text(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#stream").value = False
+        await send(pilot, "All at once")
+        view = await wait_finished(pilot)
+        assert completion_posts(sim)[0].body["stream"] is False
+        assert view.status == "complete" and view.completion_text
+
+
+async def test_every_exchange_is_autosaved(sim_factory: Any, tmp_path: Any) -> None:
+    from workbench.sessions.store import SessionStore
+
+    sim = await sim_factory(fault="drop", fault_times=1)
+    sessions = tmp_path / "sessions"
+    app = make_app(sim.base_url, sessions_dir=sessions)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "One")
+        await wait_finished(pilot)
+        await send(pilot, "Two")
+        await wait_finished(pilot, count=2)
+    store = SessionStore(sessions)
+    [summary] = store.list()
+    session = store.load(summary.id)
+    assert [e.status for e in session.exchanges] == ["error", "complete"]
+    assert [e.request.prompt for e in session.exchanges] == ["One", "Two"]
+
+
+async def test_config_problems_are_reported_and_the_app_starts(sim: Any, tmp_path: Any) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('temprature = 1\n[defaults]\nmax_tokens = 7\ntop_p = 3\n', "utf-8")
+    config, problems = load_config(config_file)
+    app = make_app(sim.base_url, config=config, config_problems=problems)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any('temprature' in m and 'did you mean "temperature"' in m for m in messages)
+        assert any("top_p" in m and "between 0 and 1" in m for m in messages)
+        # Good settings still apply; the bad one fell back to "not sent".
+        assert app.sidebar.query_one("#max_tokens").value == "7"
+        assert app.sidebar.query_one("#top_p").value == ""
+        await send(pilot, "Still works")
+        view = await wait_finished(pilot)
+        assert view.status == "complete"
+
+
+async def test_keymap_from_config_remaps_send(sim: Any, tmp_path: Any) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text('[keymap]\nsend = "f5"\n', "utf-8")
+    config, problems = load_config(config_file)
+    assert problems == []
+    app = make_app(sim.base_url, config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt_pane.text = "Via F5"
+        await pilot.press("f5")
+        view = await wait_finished(pilot)
+        assert view.status == "complete"
+
+
+async def test_help_lists_the_actions_and_closes(sim: Any) -> None:
+    from workbench.ui.help_screen import HelpScreen
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        markdown = app.screen.query_one("Markdown")
+        source = markdown.source
+        for ident in ("send", "cancel", "continue", "regenerate", "copy", "sessions"):
+            assert f"`{ident}`" in source
+        # Help for the focused widget (the prompt editor) comes along.
+        assert "Prompt" in source and "---" in source
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_sidebar_toggles_and_reset_restores_defaults(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+b")
+        assert not app.sidebar.display
+        await pilot.press("ctrl+b")
+        assert app.sidebar.display
+        app.sidebar.query_one("#max_tokens").value = "9"
+        app.sidebar.query_one("#seed").value = "42"
+        await pilot.press("f7")
+        assert app.sidebar.query_one("#max_tokens").value == "256"
+        assert app.sidebar.query_one("#seed").value == ""
+
+
+async def test_offline_mode_shows_the_badge_and_the_hint(sim: Any) -> None:
+    app = make_app(sim.base_url, offline=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        badge = app.status_bar.query_one("#badge")
+        assert "OFFLINE SIMULATOR" in str(badge.render())
+        assert badge.region.width >= len("OFFLINE SIMULATOR")
+        hint = app.transcript.query_one(".hint")
+        assert "export CEREBRAS_API_KEY" in str(hint.render())
+
+
+async def test_ssh_mode_turns_off_animation_and_flushes_less_often(sim: Any) -> None:
+    app = make_app(sim.base_url, ssh=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.animation_level == "none"
+        assert app.flush_hz <= 10
+        await send(pilot, "Over ssh")
+        view = await wait_finished(pilot)
+        assert view.status == "complete"

@@ -1,0 +1,74 @@
+"""Helpers shared by the TUI tests: build the app against a loopback simulator, wait on
+conditions (never on fixed sleeps)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from textual.pilot import Pilot
+
+from workbench.api.endpoint import Endpoint
+from workbench.ui.app import WorkbenchApp
+from workbench.ui.exchange_view import ExchangeView
+
+MODEL = "llama3.1-8b"
+SIZE = (120, 40)
+
+
+def make_app(base_url: str, *, api_key: str | None = None, **kwargs: Any) -> WorkbenchApp:
+    """The app pointed explicitly at ``base_url`` (no environment involved), no retries so a
+    fault shows at once, and a model the simulator serves."""
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("model", MODEL)
+    endpoint = Endpoint.from_env(base_url=base_url, api_key=api_key, environ={})
+    return WorkbenchApp(endpoint, **kwargs)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Let the app run until ``condition()`` is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)
+
+
+def completion_posts(sim: Any) -> list[Any]:
+    return [r for r in sim.requests if r.path == "/v1/completions"]
+
+
+async def send(pilot: Pilot, text: str, keys: str = "ctrl+j") -> None:
+    app: WorkbenchApp = pilot.app  # type: ignore[assignment]
+    app.prompt_pane.text = text
+    await pilot.press(keys)
+
+
+async def wait_finished(pilot: Pilot, count: int = 1) -> ExchangeView:
+    """Wait until ``count`` exchanges exist and the last one is no longer streaming."""
+    app: WorkbenchApp = pilot.app  # type: ignore[assignment]
+
+    def done() -> ExchangeView | None:
+        views = app.transcript.exchanges
+        if len(views) >= count and views[-1].status != "streaming":
+            return views[-1]
+        return None
+
+    return await wait_for(pilot, done)
+
+
+def shown_text(view: ExchangeView) -> str:
+    """What the screen shows for an exchange, as plain text (prompt, choices, outcome, metrics)."""
+    parts = []
+    for widget in view.query("Static, StreamText"):
+        if not widget.display:
+            continue
+        text = getattr(widget, "text", None)
+        if text is None:
+            rendered = widget.render()
+            text = getattr(rendered, "plain", str(rendered))
+        parts.append(str(text))
+    return "\n".join(parts)
