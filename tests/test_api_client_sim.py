@@ -194,20 +194,40 @@ async def test_unknown_model_is_named_with_a_next_step(sim_factory: SimFactory) 
     assert len(completions(sim)) == 1  # a 404 is not retried
 
 
+def pooled_connections(client: CompletionClient) -> int:
+    pool = client._client()._transport._pool  # type: ignore[attr-defined]
+    return len(pool.connections)
+
+
 async def test_pooled_connection_is_reused(sim_factory: SimFactory) -> None:
     sim = await sim_factory()
     client, _ = make_client(sim)
-    ports: set[int] = set()
     async with client:
         for _ in range(3):
             async with client.stream(request()) as events:
                 async for event in events:
                     pass
             await client.complete(request())
-        http = client._client()
-        pool = http._transport._pool  # type: ignore[attr-defined]
-        ports = {id(connection) for connection in pool.connections}
-    assert len(ports) == 1
+        assert pooled_connections(client) == 1
+
+
+async def test_connection_is_reused_when_the_caller_stops_at_stream_finished(
+    sim_factory: SimFactory,
+) -> None:
+    sim = await sim_factory()
+    client, _ = make_client(sim)
+
+    async def run_once() -> str:
+        async with client.stream(request()) as events:
+            async for event in events:
+                if isinstance(event, StreamFinished):
+                    return event.result.text
+        raise AssertionError("no StreamFinished")
+
+    async with client:
+        texts = [await run_once() for _ in range(3)]
+        assert pooled_connections(client) == 1
+    assert texts[0] and sim.disconnects == 0
 
 
 # -- endpoint: URLs, keys, headers -----------------------------------------------------------

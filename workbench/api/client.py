@@ -418,7 +418,13 @@ class CompletionClient:
                     partial=partial,
                 )
             builder.done = True
-            yield StreamFinished(builder.finish())
+            try:
+                yield StreamFinished(builder.finish())
+            except GeneratorExit:
+                # The caller stopped at StreamFinished (returned from its loop): the stream is
+                # complete, so still hand the connection back to the pool.
+                await self._drain(chunks)
+                raise
             await self._drain(chunks)
         finally:
             if chunks is not None:
