@@ -35,10 +35,12 @@ def test_tricky_text_round_trips_in_every_text_field(text: str) -> None:
 
 def test_long_text_with_newlines_is_written_as_a_multiline_string() -> None:
     session = Session.new(title="poem")
-    request = CompletionRequest(model="m", prompt="line one\nline two\n")
+    prompt = "The first line of a longer prompt,\nand its second line.\n"
+    request = CompletionRequest(model="m", prompt=prompt, stop=["\n\n"])
     session.exchanges.append(Exchange.from_outcome(request, None, status="cancelled"))
     text = encode(session).decode()
-    assert 'prompt = """\nline one\nline two\n"""' in text
+    assert f'prompt = """\n{prompt}"""' in text
+    assert 'stop = [\n    "\\n\\n",\n]' in text  # short strings stay on one line
 
 
 def test_absent_values_are_omitted_not_written_as_null() -> None:

@@ -5,7 +5,8 @@ null, so absent values are simply omitted. Two details keep every Unicode string
 
 * ``tomli_w`` turns ``\\r\\n`` into ``\\n`` inside multiline strings. A string containing
   ``\\r\\n`` is therefore written as a one-line basic string with escapes instead (still exact,
-  just less pretty). Every other string with a newline stays multiline.
+  just less pretty), as are short strings (stop sequences, tokens). Longer text with a newline
+  is written as a multiline string.
 * JSON-like data the server sends (logprobs, usage, extra request fields) may contain ``null``
   inside arrays, which TOML cannot hold. Such a value is stored as JSON text in a sibling
   ``<table>_json`` table instead of being silently changed.
@@ -82,10 +83,16 @@ def _contains_none(value: Any) -> bool:
     return False
 
 
+#: Strings up to this length stay on one line (``"\n\n"`` reads better than a 3-line block).
+MULTILINE_MIN_LENGTH = 40
+
+
 def _prepare(value: Any) -> Any:
     """Copy JSON-like data into what tomli_w writes losslessly."""
     if isinstance(value, str):
-        return _OneLine(value) if "\r\n" in value else value
+        if "\n" in value and ("\r\n" in value or len(value) <= MULTILINE_MIN_LENGTH):
+            return _OneLine(value)
+        return value
     if isinstance(value, dict):
         return {str(k): _prepare(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
