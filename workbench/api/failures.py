@@ -379,8 +379,8 @@ def transport_error(
             f"{host} closed the connection without answering ({exc or type(exc).__name__}).",
             partial=partial,
         )
-    if attempts > 1:
-        error.message = error.args[0] + f" (gave up after {attempts} attempts)"
-        error.args = (error.message,)
+    message = error.message + (f" (gave up after {attempts} attempts)" if attempts > 1 else "")
+    error.message = redact(message, endpoint)
+    error.args = (error.message,)
     error.attempts = attempts
     return error
