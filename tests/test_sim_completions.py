@@ -271,3 +271,18 @@ async def test_models_list_is_the_seed_list(sim: SimServer) -> None:
 async def test_every_listed_model_completes(sim: SimServer, model: str) -> None:
     result = await complete(sim, model=model, prompt="It", max_tokens=3)
     assert result["model"] == model
+
+
+@pytest.mark.parametrize("stop", [" other of", "ersally ack", "daughters.", "“"])
+async def test_stop_spanning_tokens_is_cut_the_same_streamed_or_not(sim: SimServer, stop: str) -> None:
+    body = {"prompt": "It is a truth", "max_tokens": 200, "temperature": 0}
+    free = (await complete(sim, **body))["choices"][0]["text"]
+    assert stop in free
+    expected = free[: free.index(stop)]
+    whole = await complete(sim, **body, stop=[stop], logprobs=1)
+    assert whole["choices"][0]["text"] == expected
+    assert whole["choices"][0]["finish_reason"] == "stop"
+    assert "".join(whole["choices"][0]["logprobs"]["tokens"]) == expected
+    events = await stream_events(sim, **body, stop=[stop])
+    assert streamed_text(events) == expected
+    assert events[-2]["choices"][0]["finish_reason"] == "stop"

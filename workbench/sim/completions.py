@@ -1,8 +1,9 @@
 """From a request body to generated choices, and from those to Cerebras-shaped JSON.
 
-No I/O here: :func:`plan_completion` validates and generates everything up front (generation is
-far faster than any pace the server streams at), and the server only decides *when* each piece
-goes out. Validation reuses :meth:`CompletionRequest.validate` so the simulator refuses exactly
+No I/O here: :func:`plan_completion` validates the request and sets up one
+:class:`~workbench.sim.model.Generation` per choice — run to the end at once for a whole
+response, advanced by the server as it streams otherwise (so the first token never waits for
+the last one). The server only decides *when* each piece goes out. Validation reuses :meth:`CompletionRequest.validate` so the simulator refuses exactly
 what the client refuses, plus the rules only a server can check (model, context length, ids).
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from workbench.api.request import SEED_MODELS, CompletionRequest
 from workbench.sim.faults import error_body
-from workbench.sim.model import Generation, MarkovModel, TokenLogprob
+from workbench.sim.model import Generation, MarkovModel
 from workbench.sim.tokenizer import Tokenizer
 
 DEFAULT_CONTEXT_LENGTH = 8192
@@ -303,20 +304,21 @@ def plan_completion(
             cached_tokens += cache.lookup_and_store(ids)
         for copy in range(n):
             # Seeded per prompt and copy: a prompt gives the same text alone or inside a batch.
-            rng = random.Random(f"{base_seed}/{copy}/{ids}")
-            context = ids if lead_token is None else ids + [lead_token]
-            generation = model.generate(
-                context,
-                rng=rng,
-                max_tokens=max_tokens - (lead_token is not None),
+            # A stream generates as it sends (see the server); a whole response generates now.
+            generation = Generation(
+                model,
+                ids,
+                rng=random.Random(f"{base_seed}/{copy}/{ids}"),
+                max_tokens=max_tokens,
                 min_tokens=min_tokens,
                 temperature=float(request.temperature if request.temperature is not None else 1.0),
                 top_p=float(request.top_p if request.top_p is not None else 1.0),
                 stop=stops,
                 logprobs=request.logprobs,
+                forced=[lead_token] if lead_token is not None else None,
             )
-            if lead_token is not None:
-                _prepend(generation, lead_token, tokenizer)
+            if not request.stream:
+                generation.advance_to_end()
             choices.append(ChoicePlan(prompt_index * n + copy, prompt_text, generation))
     plan = CompletionPlan(
         id=f"chatcmpl-{uuid.uuid4()}",
@@ -334,16 +336,6 @@ def plan_completion(
     )
     plan.chunk_prefix_bytes = plan.chunk_prefix()
     return plan
-
-
-def _prepend(generation: Generation, token: int, tokenizer: Tokenizer) -> None:
-    piece = tokenizer.piece(token)
-    generation.tokens.insert(0, token)
-    generation.pieces.insert(0, piece)
-    if generation.logprobs is not None:
-        generation.logprobs.insert(0, TokenLogprob(token, 0.0, ((token, 0.0),)))
-    generation.visible_tokens = len(generation.pieces)
-    generation.text = piece + generation.text
 
 
 def models_json(models: dict[str, int]) -> dict[str, Any]:

@@ -17,8 +17,9 @@ import bisect
 import math
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from workbench.sim.tokenizer import END_OF_TEXT, Tokenizer, corpus_text, default_tokenizer
 
@@ -60,17 +61,130 @@ class TokenLogprob:
     top: tuple[tuple[int, float], ...]
 
 
-@dataclass(slots=True)
 class Generation:
-    """One choice's completion: ``tokens`` were generated, ``pieces`` is their visible text
-    (cut at a stop sequence), ``finish_reason`` is "stop" or "length"."""
+    """One choice's completion, produced incrementally by :meth:`advance`.
 
-    tokens: list[int]
-    pieces: list[str]
-    finish_reason: str
-    logprobs: list[TokenLogprob] | None = None
-    visible_tokens: int = 0  # tokens whose text is (at least partly) shown
-    text: str = field(default="")
+    ``tokens`` were generated; ``pieces`` is their visible text (cut at a stop sequence) and
+    ``logprobs`` (when asked for) has one entry per piece. While a stop sequence could still
+    begin in the last few characters, :meth:`releasable` holds those pieces back, so a stream
+    never shows text it would have to take back.
+    """
+
+    def __init__(
+        self,
+        model: MarkovModel,
+        prompt: list[int],
+        *,
+        rng: random.Random,
+        max_tokens: int,
+        min_tokens: int = 0,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        stop: list[str] | None = None,
+        logprobs: int | None = None,
+        forced: list[int] | None = None,
+    ) -> None:
+        self._model = model
+        self._rng = rng
+        self._context = tuple(prompt[-2:])
+        self._max_tokens = max_tokens
+        self._fill = min_tokens == -1
+        self._min_tokens = min_tokens
+        self._temperature = temperature
+        self._top_p = top_p
+        self._top_n = logprobs
+        self._forced = list(forced or [])
+        self._stops = [s for s in (stop or []) if s]
+        self._holdback = max((len(s) for s in self._stops), default=1) - 1
+        self._tail = ""
+        self._chars = 0
+        self._piece_ends: list[int] = []  # cumulative character offsets of the pieces
+        self.tokens: list[int] = []
+        self.pieces: list[str] = []
+        self.logprobs: list[TokenLogprob] | None = [] if logprobs is not None else None
+        self.finish_reason: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.finish_reason is not None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def releasable(self) -> int:
+        """How many pieces can be shown now without risking a later stop-sequence cut."""
+        if self.done or not self._holdback:
+            return len(self.pieces)
+        return bisect.bisect_right(self._piece_ends, self._chars - self._holdback)
+
+    def advance(self, count: int) -> Generation:
+        """Generate up to ``count`` more tokens (fewer when the completion ends)."""
+        model = self._model
+        piece_of = model.tokenizer.piece
+        for _ in range(count):
+            if self.done:
+                break
+            if len(self.tokens) >= self._max_tokens:
+                self.finish_reason = "length"
+                break
+            dist = model.distribution(self._context)
+            if self._forced:
+                token, used = self._forced.pop(0), dist
+            else:
+                forbid_end = self._fill or len(self.tokens) < self._min_tokens
+                token, used = model.sample(dist, self._rng, self._temperature, self._top_p, forbid_end)
+            if token == END_OF_TEXT:
+                self.finish_reason = "stop"
+                break
+            piece = piece_of(token)
+            self.tokens.append(token)
+            self._context = (self._context + (token,))[-2:]
+            stop_at = self._find_stop(piece) if self._stops else None
+            self._append(piece, token, used)
+            if stop_at is not None:
+                self._truncate(stop_at)
+                self.finish_reason = "stop"
+                break
+        if not self.done and len(self.tokens) >= self._max_tokens:
+            self.finish_reason = "length"
+        return self
+
+    def advance_to_end(self) -> Generation:
+        while not self.done:
+            self.advance(1024)
+        return self
+
+    def _append(self, piece: str, token: int, used: Distribution) -> None:
+        self.pieces.append(piece)
+        self._chars += len(piece)
+        self._piece_ends.append(self._chars)
+        if self.logprobs is not None:
+            self.logprobs.append(_logprob_entry(token, used, self._top_n or 0))
+
+    def _find_stop(self, piece: str) -> int | None:
+        """Offset where a stop sequence completed by ``piece`` begins (None: no stop)."""
+        window = self._tail + piece
+        hits = [index for index in (window.find(s) for s in self._stops) if index >= 0]
+        if not hits:
+            self._tail = window[-self._holdback :] if self._holdback else ""
+            return None
+        return self._chars - len(self._tail) + min(hits)
+
+    def _truncate(self, cut_at: int) -> None:
+        """Keep only the text before character ``cut_at`` (a token may be shown in part)."""
+        while self.pieces and self._piece_ends[-1] > cut_at:
+            piece = self.pieces[-1]
+            start = self._piece_ends[-1] - len(piece)
+            if start < cut_at:
+                self.pieces[-1] = piece[: cut_at - start]
+                self._piece_ends[-1] = cut_at
+                break
+            self.pieces.pop()
+            self._piece_ends.pop()
+            if self.logprobs is not None:
+                self.logprobs.pop()
+        self._chars = cut_at
 
 
 class MarkovModel:
@@ -120,7 +234,7 @@ class MarkovModel:
 
     # -- sampling -------------------------------------------------------------------------
 
-    def _sample(
+    def sample(
         self,
         dist: Distribution,
         rng: random.Random,
@@ -166,86 +280,16 @@ class MarkovModel:
                 return token, dist
         return dist.ids[len(weights) - 1], dist
 
-    def generate(
-        self,
-        prompt: list[int],
-        *,
-        rng: random.Random,
-        max_tokens: int,
-        min_tokens: int = 0,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        logprobs: int | None = None,
-    ) -> Generation:
-        """Generate up to ``max_tokens``; ``min_tokens`` -1 means never end before max_tokens."""
-        fill = min_tokens == -1
-        context = tuple(prompt[-2:])
-        tokens: list[int] = []
-        pieces: list[str] = []
-        entries: list[TokenLogprob] | None = [] if logprobs is not None else None
-        stops = [s for s in (stop or []) if s]
-        longest_stop = max((len(s) for s in stops), default=0)
-        tail = ""
-        emitted_chars = 0
-        stop_at: int | None = None  # absolute char offset where a stop sequence begins
-        finish_reason = "length"
-        piece_of = self.tokenizer.piece
-        while len(tokens) < max_tokens:
-            dist = self.distribution(context)
-            forbid_end = fill or len(tokens) < min_tokens
-            token, used = self._sample(dist, rng, temperature, top_p, forbid_end)
-            if token == END_OF_TEXT:
-                finish_reason = "stop"
-                break
-            piece = piece_of(token)
-            if entries is not None:
-                entries.append(self._logprob_entry(token, used, logprobs or 0))
-            tokens.append(token)
-            pieces.append(piece)
-            context = (context + (token,))[-2:]
-            if stops:
-                window = tail + piece
-                found = [window.find(s) for s in stops]
-                hits = [index for index in found if index >= 0]
-                if hits:
-                    stop_at = emitted_chars - len(tail) + min(hits)
-                    finish_reason = "stop"
-                    break
-                tail = window[-(longest_stop - 1) :] if longest_stop > 1 else ""
-            emitted_chars += len(piece)
-        generation = Generation(tokens, pieces, finish_reason, entries)
-        if stop_at is not None:
-            _cut_at(generation, stop_at)
-        generation.visible_tokens = len(generation.pieces)
-        generation.text = "".join(generation.pieces)
-        return generation
-
-    @staticmethod
-    def _logprob_entry(token: int, dist: Distribution, top_n: int) -> TokenLogprob:
-        p = dist.prob(token)
-        logprob = math.log(p) if p > 0 else -9999.0
-        top = tuple(
-            (alt, math.log(prob)) for alt, prob in zip(dist.ids[:top_n], dist.probs[:top_n])
-        )
-        return TokenLogprob(token, logprob, top)
+    def generate(self, prompt: list[int], **options: Any) -> Generation:
+        """The whole completion at once (options as for :class:`Generation`)."""
+        return Generation(self, prompt, **options).advance_to_end()
 
 
-def _cut_at(generation: Generation, stop_at: int) -> None:
-    """Drop the stop sequence and anything after it from the visible pieces."""
-    kept: list[str] = []
-    offset = 0
-    for piece in generation.pieces:
-        if offset + len(piece) <= stop_at:
-            kept.append(piece)
-            offset += len(piece)
-            continue
-        if offset < stop_at:
-            kept.append(piece[: stop_at - offset])
-        break
-    generation.pieces = kept
-    if generation.logprobs is not None:
-        generation.logprobs = generation.logprobs[: len(kept)]
+def _logprob_entry(token: int, dist: Distribution, top_n: int) -> TokenLogprob:
+    p = dist.prob(token)
+    logprob = math.log(p) if p > 0 else -9999.0
+    top = tuple((alt, math.log(prob)) for alt, prob in zip(dist.ids[:top_n], dist.probs[:top_n]))
+    return TokenLogprob(token, logprob, top)
 
 
 @lru_cache(maxsize=1)

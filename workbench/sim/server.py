@@ -320,10 +320,14 @@ class SimServer:
             )
         except SimHTTPError as error:
             return await self._send_json(exchange, error.status, error.body)
-        self.ledger.record(tokens=plan.prompt_tokens + plan.completion_tokens, count_request=False)
         exchange.request_id = plan.id
         if plan.stream:
-            return await self._stream(exchange, plan, pace, fault, received)
+            self.ledger.record(tokens=plan.prompt_tokens, count_request=False)
+            try:
+                return await self._stream(exchange, plan, pace, fault, received)
+            finally:
+                self.ledger.record(tokens=plan.completion_tokens, count_request=False)
+        self.ledger.record(tokens=plan.prompt_tokens + plan.completion_tokens, count_request=False)
         return await self._complete(exchange, plan, pace, fault, received)
 
     def _fault_for(self, request: HttpRequest) -> str | None:
@@ -522,21 +526,27 @@ class SimServer:
             group = UNPACED_TOKENS_PER_CHUNK
         else:
             group = MAX_TOKENS_PER_CHUNK
-        lengths = [len(choice.generation.pieces) for choice in plan.choices]
+        generations = [choice.generation for choice in plan.choices]
         positions = [0] * len(plan.choices)
-        total = max(lengths, default=0)
         chunks_sent = 0
         t0 = time.perf_counter()
         while True:
             if exchange.client_gone():
                 raise _ClientGone
-            due = total if pace is None else min(total, int((time.perf_counter() - t0) * pace) + 1)
+            due = math.inf if pace is None else int((time.perf_counter() - t0) * pace) + 1
             progressed = True
             # Round-robin over the choices so a batch's choices advance side by side.
             while progressed:
                 progressed = False
                 for i, choice in enumerate(plan.choices):
-                    limit = min(due, lengths[i])
+                    generation = generations[i]
+                    wanted = positions[i] + group
+                    if len(generation.tokens) < wanted:
+                        generation.advance(wanted - len(generation.tokens))
+                    # Text held back for a possible stop sequence needs more tokens to resolve.
+                    while not generation.done and generation.releasable() <= positions[i]:
+                        generation.advance(1)
+                    limit = min(due, generation.releasable())
                     if positions[i] >= limit:
                         continue
                     end = min(positions[i] + group, limit)
@@ -546,10 +556,13 @@ class SimServer:
                     chunks_sent += 1
                     if mid_fault and chunks_sent >= CHUNKS_BEFORE_FAULT:
                         return await self._break_stream(exchange, plan, mid_fault)
-            if positions == lengths:
+            pending = [
+                p for g, p in zip(generations, positions) if not (g.done and p == len(g.pieces))
+            ]
+            if not pending:
                 break
             if pace is not None:
-                next_due = t0 + (min(p for p, n in zip(positions, lengths) if p < n) + 1) / pace
+                next_due = t0 + (min(pending) + 1) / pace
                 await self._sleep_unless_gone(exchange, max(PACE_TICK_S, next_due - time.perf_counter()))
         if mid_fault:
             # Shorter than the fault's threshold (tiny max_tokens): break after the last token.
