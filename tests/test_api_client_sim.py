@@ -569,3 +569,14 @@ async def test_custom_header_replaces_a_default_whatever_its_case(sim_factory: S
     async with client:
         await client.complete(request())
     assert sim.requests[0].headers["user-agent"] == "my-proxy-tag"
+
+
+async def test_a_proxy_in_the_environment_does_not_capture_loopback(
+    sim_factory: SimFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim = await sim_factory()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("ALL_PROXY", f"http://127.0.0.1:{closed_port()}")
+    client, _ = make_client(sim, max_retries=0)
+    async with client:
+        assert (await client.complete(request())).text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint, parse_custom_headers
-from workbench.api.errors import InvalidBaseURLError, MissingAPIKeyError
+from workbench.api.errors import InvalidBaseURLError, InvalidHeaderError, MissingAPIKeyError
 
 SECRET = "csk-secret-0123456789"
 
@@ -82,3 +82,34 @@ def test_repr_never_shows_the_key_or_header_values() -> None:
     for text in (repr(endpoint), str(endpoint), f"{endpoint}", repr([endpoint])):
         assert SECRET not in text
     assert "X-Token" in repr(endpoint) and "api_key=<set>" in repr(endpoint)
+
+
+@pytest.mark.parametrize(
+    "headers, words",
+    [
+        ("X-Name: Grüße", "only visible ASCII"),
+        ("Bad Name: x", "not a valid HTTP header name"),
+    ],
+)
+def test_unsendable_custom_headers_are_refused_by_name(headers: str, words: str) -> None:
+    with pytest.raises(InvalidHeaderError) as raised:
+        Endpoint.from_env(environ={"CEREBRAS_CUSTOM_HEADERS": headers})
+    assert words in str(raised.value) and "CEREBRAS_CUSTOM_HEADERS" in str(raised.value)
+
+
+def test_unsendable_key_is_refused_without_echoing_it() -> None:
+    key = "csk-pasted\u200bkey"
+    with pytest.raises(InvalidHeaderError) as raised:
+        Endpoint.from_env(environ={"CEREBRAS_API_KEY": key})
+    assert "CEREBRAS_API_KEY" in str(raised.value) and key not in str(raised.value)
+    # Surrounding whitespace from copy and paste is simply dropped.
+    assert Endpoint.from_env(api_key=f"  {SECRET}\n", environ={}).api_key == SECRET
+
+
+@pytest.mark.parametrize(
+    "url, loopback",
+    [("http://127.0.0.1:8080", True), ("http://localhost:1", True), ("http://[::1]:5", True),
+     ("http://127.1.2.3", True), ("https://api.cerebras.ai", False), ("http://10.0.0.2", False)],
+)
+def test_loopback_detection(url: str, loopback: bool) -> None:
+    assert Endpoint(base_url=url).is_loopback is loopback

@@ -160,6 +160,8 @@ class CompletionClient:
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
                 transport=self._transport,
                 follow_redirects=False,
+                # HTTP(S)_PROXY must not capture requests to this machine (the simulator).
+                trust_env=not self.endpoint.is_loopback,
             )
         return self._http
 

@@ -9,12 +9,14 @@ what keeps ``/v1/v1/`` from ever being produced.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from workbench.api.errors import InvalidBaseURLError, MissingAPIKeyError
+from workbench.api.errors import InvalidBaseURLError, InvalidHeaderError, MissingAPIKeyError
 
 CEREBRAS_BASE_URL = "https://api.cerebras.ai"
 CEREBRAS_DOMAIN = "cerebras.ai"
@@ -22,6 +24,11 @@ CEREBRAS_DOMAIN = "cerebras.ai"
 ENV_API_KEY = "CEREBRAS_API_KEY"
 ENV_BASE_URL = "CEREBRAS_BASE_URL"
 ENV_CUSTOM_HEADERS = "CEREBRAS_CUSTOM_HEADERS"
+
+# RFC 9110 token characters for a header name; a value must be visible ASCII, space or tab
+# (httpx cannot encode anything else, and CR/LF would end the header).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 def normalise_base_url(url: str) -> str:
@@ -67,8 +74,26 @@ class Endpoint:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", normalise_base_url(self.base_url))
-        if not self.api_key:
-            object.__setattr__(self, "api_key", None)
+        key = self.api_key.strip() if self.api_key else None
+        object.__setattr__(self, "api_key", key or None)
+        if key and not _HEADER_VALUE.fullmatch(key):
+            # Never echo the key: say where it came from and what is wrong with it.
+            raise InvalidHeaderError(
+                f"The API key from {self.key_source or 'the configuration'} contains characters "
+                "that cannot be sent in an HTTP header (non-ASCII or control characters, often "
+                "from copy and paste). Copy the key again."
+            )
+        for name, value in self.headers.items():
+            if not _HEADER_NAME.fullmatch(name):
+                raise InvalidHeaderError(
+                    f"Custom header name {name!r} (from {ENV_CUSTOM_HEADERS}) is not a valid "
+                    "HTTP header name."
+                )
+            if not _HEADER_VALUE.fullmatch(value):
+                raise InvalidHeaderError(
+                    f"The value of custom header {name!r} (from {ENV_CUSTOM_HEADERS}) has "
+                    "characters that cannot be sent in an HTTP header (only visible ASCII)."
+                )
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"
@@ -129,6 +154,17 @@ class Endpoint:
         """True for Cerebras' own hosts, where a request without a key can only fail."""
         hostname = (urlsplit(self.base_url).hostname or "").lower()
         return hostname == CEREBRAS_DOMAIN or hostname.endswith("." + CEREBRAS_DOMAIN)
+
+    @property
+    def is_loopback(self) -> bool:
+        """True for this machine (the simulator): such requests must never go via a proxy."""
+        hostname = (urlsplit(self.base_url).hostname or "").lower()
+        if hostname == "localhost" or hostname.endswith(".localhost"):
+            return True
+        try:
+            return ipaddress.ip_address(hostname).is_loopback
+        except ValueError:
+            return False
 
     def url(self, path: str) -> str:
         """Absolute URL for an API path such as ``/v1/completions``."""

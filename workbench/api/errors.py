@@ -154,3 +154,9 @@ class InvalidBaseURLError(WorkbenchAPIError, ValueError):
     """The configured base URL is not an http(s) URL with a host."""
 
     label = "bad base URL"
+
+
+class InvalidHeaderError(WorkbenchAPIError, ValueError):
+    """A custom header (or the API key) cannot be sent in an HTTP header."""
+
+    label = "bad header"
