@@ -338,3 +338,41 @@ async def test_ssh_mode_turns_off_animation_and_flushes_less_often(sim: Any) -> 
         await send(pilot, "Over ssh")
         view = await wait_finished(pilot)
         assert view.status == "complete"
+
+
+async def test_ctrl_o_loads_a_saved_session_into_the_transcript(sim: Any, tmp_path: Any) -> None:
+    from workbench.ui.session_browser import SessionBrowser
+
+    sessions = tmp_path / "sessions"
+    first = make_app(sim.base_url, sessions_dir=sessions)
+    async with first.run_test(size=SIZE) as pilot:
+        await send(pilot, "Remember me")
+        saved = await wait_finished(pilot)
+        saved_text = saved.completion_text
+    app = make_app(sim.base_url, sessions_dir=sessions)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))
+        await pilot.pause()
+        await pilot.press("enter")
+        view = await wait_for(pilot, lambda: app.transcript.last)
+        assert view.status == "complete"
+        assert view.completion_text == saved_text
+        assert "▶ Remember me" in shown_text(view)
+        assert app.prompt_pane.text == "Remember me"
+        # New exchanges go on in the loaded session's file.
+        await send(pilot, "And more")
+        await wait_finished(pilot, count=2)
+        assert len(app.session.exchanges) == 2
+
+
+async def test_export_shows_the_current_request(sim: Any) -> None:
+    from workbench.ui.export_screen import ExportScreen
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt_pane.text = "Export me"
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert app.screen.request.prompt == "Export me"
+        assert app.screen.request.model == MODEL

@@ -77,6 +77,7 @@ BINDING_IDS = (
     "prompt_form",
     "logprobs",
     "reset_parameters",
+    "export",
 )
 _KEY_SPEC = re.compile(r"^[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*$")
 

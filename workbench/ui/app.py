@@ -47,6 +47,7 @@ from workbench.ui.final_render import renderer_for
 from workbench.ui.help_screen import HelpScreen
 from workbench.ui.logprobs_screen import LogprobsScreen
 from workbench.ui.metrics_format import rate_limit_summary
+from workbench.ui.prompt_forms import parse_prompt
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
 from workbench.ui.status_bar import StatusBar
@@ -96,6 +97,8 @@ APP_BINDINGS: list[Binding] = [
     Binding("f7", "reset_parameters", "Reset params", id="reset_parameters", show=False,
             priority=True,
             tooltip="Reset every parameter to the defaults"),
+    Binding("f8", "export", "Export", id="export", priority=True, show=False,
+            tooltip="Show the request as curl / Python SDK / httpx / JSON"),
 ]
 # Descriptions for the command palette and the help screen, by action name.
 ACTION_TITLES: dict[str, str] = {
@@ -115,6 +118,7 @@ ACTION_TITLES: dict[str, str] = {
     "prompt_form": "Switch prompt form (text / batch / token ids)",
     "logprobs": "Show logprobs of the last exchange",
     "reset_parameters": "Reset parameters to defaults",
+    "export": "Export the request as curl / Python / JSON",
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 _ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
@@ -530,6 +534,22 @@ class WorkbenchApp(App[None]):
             self.notify("No exchange yet.", severity="warning")
             return
         self.push_screen(LogprobsScreen({i: v.logprobs for i, v in last.choices.items()}))
+
+    def action_export(self) -> None:
+        """The request the pane and sidebar describe; the last one sent if they are invalid."""
+        from workbench.ui.export_screen import ExportScreen
+
+        request: CompletionRequest | None = None
+        parsed = parse_prompt(self.prompt_pane.text, self.prompt_pane.form)
+        if parsed.ok and self.prompt_pane.text:
+            candidate, errors = self.sidebar.build_request(parsed.prompt)  # type: ignore[arg-type]
+            request = None if errors else candidate
+        if request is None and self.transcript.last is not None:
+            request = self.transcript.last.request
+        if request is None:
+            self.notify("Nothing to export: write a valid prompt first.", severity="warning")
+            return
+        self.push_screen(ExportScreen(request, None if self.offline else self.endpoint.base_url))
 
     def action_reset_parameters(self) -> None:
         self.sidebar.reset()
