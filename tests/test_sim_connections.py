@@ -219,3 +219,19 @@ async def test_concurrent_streams_are_served_side_by_side(sim_factory: SimFactor
     results = await asyncio.gather(*(one(seed) for seed in range(6)))
     assert all(whole == streamed for whole, streamed in results)
     assert sim.connections_opened == 6
+
+
+async def test_time_info_reports_the_pace_it_was_served_at(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(rate=1000.0)
+    body = {"model": MODEL, "prompt": "It is", "max_tokens": 150, "min_tokens": -1}
+    async with httpx.AsyncClient(base_url=sim.base_url) as client:
+        whole = (await client.post("/v1/completions", json=body)).json()
+        async with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as response:
+            lines = [line async for line in response.aiter_lines() if line.startswith("data: {")]
+    final = json.loads(lines[-1][6:])
+    for result in (whole, final):
+        info, usage = result["time_info"], result["usage"]
+        # Never faster than the pace (sleeps do not end early); the first token is due at once.
+        assert (usage["completion_tokens"] - 1) / info["completion_time"] <= 1000 * 1.01
+        assert info["total_time"] >= info["prompt_time"] + info["completion_time"]
+        assert info["queue_time"] >= 0

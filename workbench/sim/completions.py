@@ -99,7 +99,9 @@ class CompletionPlan:
     raw: bool
     logprobs: int | None
     tokenizer: Tokenizer
-    generation_time: float = 0.0
+    started_at: float = 0.0  # perf_counter when the server began working on it
+    setup_time: float = 0.0  # reading and encoding the prompts (the unpaced prompt_time)
+    generation_time: float = 0.0  # generating whole responses up front (0 for a stream)
     chunk_prefix_bytes: bytes = b""
 
     @property
@@ -317,9 +319,11 @@ def plan_completion(
                 logprobs=request.logprobs,
                 forced=[lead_token] if lead_token is not None else None,
             )
-            if not request.stream:
-                generation.advance_to_end()
             choices.append(ChoicePlan(prompt_index * n + copy, prompt_text, generation))
+    setup_done = time.perf_counter()
+    if not request.stream:
+        for choice in choices:
+            choice.generation.advance_to_end()
     plan = CompletionPlan(
         id=f"chatcmpl-{uuid.uuid4()}",
         created=int(time.time()),
@@ -332,7 +336,9 @@ def plan_completion(
         raw=bool(request.return_raw_tokens),
         logprobs=request.logprobs,
         tokenizer=tokenizer,
-        generation_time=time.perf_counter() - started,
+        started_at=started,
+        setup_time=setup_done - started,
+        generation_time=time.perf_counter() - setup_done,
     )
     plan.chunk_prefix_bytes = plan.chunk_prefix()
     return plan

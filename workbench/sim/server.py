@@ -410,7 +410,7 @@ class SimServer:
 
     def _prompt_time(self, plan: CompletionPlan, pace: float | None) -> float:
         if pace is None:
-            return plan.generation_time
+            return plan.setup_time
         return plan.prompt_tokens / PROMPT_TOKENS_PER_S
 
     async def _complete(
@@ -421,15 +421,18 @@ class SimServer:
         fault: str | None,
         received: float,
     ) -> bool:
-        started = time.perf_counter()
         prompt_time = self._prompt_time(plan, pace)
-        if pace is not None:
+        if pace is None:
+            completion_time = plan.generation_time
+        else:
             # Choices of a batch are generated side by side: the longest one sets the time.
             longest = max(len(choice.generation.tokens) for choice in plan.choices)
-            await asyncio.sleep(prompt_time + longest / pace)
+            await asyncio.sleep(prompt_time)
+            generating = time.perf_counter()
+            await asyncio.sleep(longest / pace)
+            completion_time = time.perf_counter() - generating
         finished = time.perf_counter()
-        completion_time = finished - started - (prompt_time if pace is not None else 0.0)
-        time_info = _time_info(received, started, prompt_time, completion_time, finished)
+        time_info = _time_info(received, plan.started_at, prompt_time, completion_time, finished)
         if fault == "malformed-sse":
             data = b'{"id":"' + plan.id.encode() + b'","choices":[{not json'
         elif fault == "error-event":
@@ -473,7 +476,6 @@ class SimServer:
         fault: str | None,
         received: float,
     ) -> bool:
-        started = time.perf_counter()
         writer = exchange.writer
         split = fault == "split-utf8"
         headers = [
@@ -498,7 +500,7 @@ class SimServer:
                 return broke
             finished = time.perf_counter()
             time_info = _time_info(
-                received, started, prompt_time, finished - first_token_at, finished
+                received, plan.started_at, prompt_time, finished - first_token_at, finished
             )
             await self._send_event(exchange, _event(plan.last_chunk(time_info)), split)
             if fault != "no-done":
@@ -619,6 +621,7 @@ def _event(payload: Any) -> bytes:
 def _time_info(
     received: float, started: float, prompt_time: float, completion_time: float, finished: float
 ) -> dict[str, Any]:
+    """Server-side seconds: waiting (received → started), prompt, completion, and in all."""
     return {
         "queue_time": max(0.0, started - received),
         "prompt_time": prompt_time,
