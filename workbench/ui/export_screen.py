@@ -54,8 +54,7 @@ class ExportScreen(ModalScreen[None]):
         scrollbar-size-vertical: 1;
     }
     ExportScreen #export-code > Static {
-        width: auto;
-        padding: 0 1;
+        padding: 0 1;  /* long lines wrap on screen; copy and save use the real lines */
     }
     ExportScreen #export-save {
         display: none;
@@ -114,8 +113,8 @@ class ExportScreen(ModalScreen[None]):
                 yield Static(id="export-snippet")
             yield Input(placeholder="file to save to", id="export-save")
             yield Label(
-                "1-4 ←/→ format · y copy · s save · esc close — the key stays in "
-                "$CEREBRAS_API_KEY, never in the snippet",
+                "1-4 ←/→ format · y copy · s save · esc close · the key is read from "
+                "$CEREBRAS_API_KEY",
                 id="export-hint",
             )
 
