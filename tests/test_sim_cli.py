@@ -39,14 +39,18 @@ def start(*args: str) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.fixture
 def sim_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
-    process, first = start("--rate", "0", "--api-key", "k1", "--fault", "rate-limit", "--fault-times", "1")
+    process, first = start(
+        "--rate", "0", "--api-key", "k1", "--fault", "rate-limit", "--fault-times", "1"
+    )
     yield process, first
     if process.poll() is None:
         process.kill()
         process.wait()
 
 
-def test_prints_its_url_serves_and_stops_on_ctrl_c(sim_process: tuple[subprocess.Popen[str], str]) -> None:
+def test_prints_its_url_serves_and_stops_on_ctrl_c(
+    sim_process: tuple[subprocess.Popen[str], str],
+) -> None:
     process, first = sim_process
     match = re.search(r"serving on (http://127\.0\.0\.1:\d+) ", first)
     assert match, first

@@ -70,7 +70,13 @@ async def test_response_has_the_cerebras_shape(sim: SimServer) -> None:
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     assert usage["prompt_tokens_details"] == {"cached_tokens": 0}
     time_info = result["time_info"]
-    assert set(time_info) == {"queue_time", "prompt_time", "completion_time", "total_time", "created"}
+    assert set(time_info) == {
+        "queue_time",
+        "prompt_time",
+        "completion_time",
+        "total_time",
+        "created",
+    }
     assert time_info["total_time"] >= time_info["completion_time"] >= 0
 
 
@@ -94,9 +100,9 @@ async def test_same_seed_same_text_and_different_seed_differs(sim: SimServer) ->
 
 async def test_temperature_zero_is_greedy_whatever_the_seed(sim: SimServer) -> None:
     texts = {
-        (await complete(sim, prompt="Mr. Bennet", max_tokens=40, temperature=0, seed=s))[
-            "choices"
-        ][0]["text"]
+        (await complete(sim, prompt="Mr. Bennet", max_tokens=40, temperature=0, seed=s))["choices"][
+            0
+        ]["text"]
         for s in (1, 2, 3)
     }
     assert len(texts) == 1
@@ -237,8 +243,12 @@ async def test_prompt_cache_reports_cached_tokens_on_resend(sim: SimServer) -> N
 async def test_rate_limit_headers_on_every_response_and_budget_decreases(sim: SimServer) -> None:
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         responses = [
-            await client.post("/v1/completions", json={"model": MODEL, "prompt": "It", "max_tokens": 20}),
-            await client.post("/v1/completions", json={"model": MODEL, "prompt": "It", "max_tokens": 20}),
+            await client.post(
+                "/v1/completions", json={"model": MODEL, "prompt": "It", "max_tokens": 20}
+            ),
+            await client.post(
+                "/v1/completions", json={"model": MODEL, "prompt": "It", "max_tokens": 20}
+            ),
             await client.get("/v1/models"),
             await client.post("/v1/completions", json={"model": "nope", "prompt": "x"}),
         ]
@@ -274,7 +284,9 @@ async def test_every_listed_model_completes(sim: SimServer, model: str) -> None:
 
 
 @pytest.mark.parametrize("stop", [" other of", "ersally ack", "daughters.", "“"])
-async def test_stop_spanning_tokens_is_cut_the_same_streamed_or_not(sim: SimServer, stop: str) -> None:
+async def test_stop_spanning_tokens_is_cut_the_same_streamed_or_not(
+    sim: SimServer, stop: str
+) -> None:
     body = {"prompt": "It is a truth", "max_tokens": 200, "temperature": 0}
     free = (await complete(sim, **body))["choices"][0]["text"]
     assert stop in free

@@ -89,7 +89,10 @@ async def test_connection_close_is_honoured(sim: SimServer) -> None:
 async def test_chunked_request_body_is_accepted(sim: SimServer) -> None:
     data = json.dumps({"model": MODEL, "prompt": "It is", "max_tokens": 3}).encode()
     head = b"POST /v1/completions HTTP/1.1\r\nHost: sim\r\nTransfer-Encoding: chunked\r\n\r\n"
-    body = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (data[:7], data[7:])) + b"0\r\n\r\n"
+    body = (
+        b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (data[:7], data[7:]))
+        + b"0\r\n\r\n"
+    )
     reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
     writer.write(head + body)
     status, _, payload = await read_response(reader)
@@ -134,7 +137,7 @@ async def test_paced_stream_arrives_in_several_chunks(sim_factory: SimFactory) -
     body = {"model": MODEL, "prompt": "It", "max_tokens": 200, "min_tokens": -1, "stream": True}
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         async with client.stream("POST", "/v1/completions", json=body) as response:
-            events = [line for line in [l async for l in response.aiter_lines()] if line.startswith("data: {")]
+            events = [line async for line in response.aiter_lines() if line.startswith("data: {")]
     final = json.loads(events[-1][6:])
     # 200 tokens at 2,000 tok/s take ~0.1 s of server time, sent a few tokens per chunk.
     assert final["time_info"]["completion_time"] >= 200 / 2000 * 0.9
@@ -173,12 +176,16 @@ def test_threaded_sim_start_stop_for_long_lived_use() -> None:
         assert sim.running
         assert httpx.get(f"{sim.base_url}/v1/models").status_code == 200
         statuses = [
-            httpx.post(f"{sim.base_url}/v1/completions", json={"model": MODEL, "prompt": "x"}).status_code
+            httpx.post(
+                f"{sim.base_url}/v1/completions", json={"model": MODEL, "prompt": "x"}
+            ).status_code
             for _ in range(2)
         ]
         assert statuses == [500, 200]
         sim.set_fault("rate-limit")
-        assert httpx.post(f"{sim.base_url}/v1/completions", json={"model": MODEL}).status_code == 429
+        assert (
+            httpx.post(f"{sim.base_url}/v1/completions", json={"model": MODEL}).status_code == 429
+        )
     finally:
         sim.stop()
     sim.stop()  # a second stop is harmless
@@ -226,7 +233,9 @@ async def test_time_info_reports_the_pace_it_was_served_at(sim_factory: SimFacto
     body = {"model": MODEL, "prompt": "It is", "max_tokens": 150, "min_tokens": -1}
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         whole = (await client.post("/v1/completions", json=body)).json()
-        async with client.stream("POST", "/v1/completions", json={**body, "stream": True}) as response:
+        async with client.stream(
+            "POST", "/v1/completions", json={**body, "stream": True}
+        ) as response:
             lines = [line async for line in response.aiter_lines() if line.startswith("data: {")]
     final = json.loads(lines[-1][6:])
     for result in (whole, final):

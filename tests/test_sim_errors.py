@@ -15,7 +15,9 @@ SimFactory = Callable[..., Awaitable[SimServer]]
 MODEL = "llama3.1-8b"
 
 
-async def post(sim: SimServer, body: Any = None, *, content: bytes | None = None, **kw: Any) -> httpx.Response:
+async def post(
+    sim: SimServer, body: Any = None, *, content: bytes | None = None, **kw: Any
+) -> httpx.Response:
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         if content is not None:
             return await client.post("/v1/completions", content=content, **kw)
@@ -62,7 +64,9 @@ INVALID_BODIES = [
 
 
 @pytest.mark.parametrize(("body", "param"), INVALID_BODIES)
-async def test_invalid_field_is_a_400_naming_it(sim: SimServer, body: dict[str, Any], param: str) -> None:
+async def test_invalid_field_is_a_400_naming_it(
+    sim: SimServer, body: dict[str, Any], param: str
+) -> None:
     result = assert_flat_error(await post(sim, body), 400, param)
     assert result["type"] == "invalid_request_error"
 

@@ -192,9 +192,7 @@ async def test_server_wide_fault_applies_to_the_first_n_completions_only(
     sim = await sim_factory(fault="server-error", fault_times=2)
     async with httpx.AsyncClient(base_url=sim.base_url) as client:
         models = await client.get("/v1/models")
-        statuses = [
-            (await client.post("/v1/completions", json=BODY)).status_code for _ in range(3)
-        ]
+        statuses = [(await client.post("/v1/completions", json=BODY)).status_code for _ in range(3)]
         overridden = await client.post("/v1/completions", json=BODY, headers=fault("rate-limit"))
     assert models.status_code == 200
     assert statuses == [500, 500, 200]

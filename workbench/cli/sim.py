@@ -27,7 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port (default %(default)s; 0 picks a free one)"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="port (default %(default)s; 0 picks a free one)",
     )
     parser.add_argument(
         "--rate",
@@ -99,6 +102,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _bind_error(args: argparse.Namespace, error: OSError) -> int:
-    print(f"workbench sim: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
-          file=sys.stderr)
+    print(
+        f"workbench sim: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+        file=sys.stderr,
+    )
     return EXIT_USAGE

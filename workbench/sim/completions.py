@@ -3,8 +3,10 @@
 No I/O here: :func:`plan_completion` validates the request and sets up one
 :class:`~workbench.sim.model.Generation` per choice — run to the end at once for a whole
 response, advanced by the server as it streams otherwise (so the first token never waits for
-the last one). The server only decides *when* each piece goes out. Validation reuses :meth:`CompletionRequest.validate` so the simulator refuses exactly
-what the client refuses, plus the rules only a server can check (model, context length, ids).
+the last one). The server only decides *when* each piece goes out.
+
+Validation reuses :meth:`CompletionRequest.validate`, so the simulator refuses exactly what the
+client refuses, plus the rules only a server can check (model, context length, token ids).
 """
 
 from __future__ import annotations
@@ -188,7 +190,12 @@ class CompletionPlan:
             )
             for choice in self.choices
         ]
-        return {**self.envelope(), "choices": choices, "usage": self.usage(), "time_info": time_info}
+        return {
+            **self.envelope(),
+            "choices": choices,
+            "usage": self.usage(),
+            "time_info": time_info,
+        }
 
     def first_chunk(self) -> dict[str, Any]:
         choices = [
@@ -208,7 +215,12 @@ class CompletionPlan:
             }
             for c in self.choices
         ]
-        return {**self.envelope(), "choices": choices, "usage": self.usage(), "time_info": time_info}
+        return {
+            **self.envelope(),
+            "choices": choices,
+            "usage": self.usage(),
+            "time_info": time_info,
+        }
 
     def chunk_prefix(self) -> bytes:
         """``data: {<envelope>,"choices":[`` — content chunks only differ after it."""
@@ -238,7 +250,8 @@ def _prompts(request: CompletionRequest, tokenizer: Tokenizer) -> list[tuple[str
         if bad:
             raise invalid(
                 "prompt",
-                f"prompt: token id {bad[0]} is outside the vocabulary (0-{tokenizer.vocab_size - 1})",
+                f"prompt: token id {bad[0]} is outside the vocabulary "
+                f"(0-{tokenizer.vocab_size - 1})",
             )
         result.append((tokenizer.decode(item), list(item)))
     return result

@@ -31,7 +31,9 @@ CHUNKS_BEFORE_FAULT = 6
 SLOW_FIRST_BYTE_S = 0.5
 
 
-def error_body(message: str, error_type: str, param: str | None, code: str | None) -> dict[str, Any]:
+def error_body(
+    message: str, error_type: str, param: str | None, code: str | None
+) -> dict[str, Any]:
     """The flat error body Cerebras sends with an HTTP error status."""
     return {"message": message, "type": error_type, "param": param, "code": code}
 

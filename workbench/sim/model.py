@@ -133,7 +133,9 @@ class Generation:
                 token, used = self._forced.pop(0), dist
             else:
                 forbid_end = self._fill or len(self.tokens) < self._min_tokens
-                token, used = model.sample(dist, self._rng, self._temperature, self._top_p, forbid_end)
+                token, used = model.sample(
+                    dist, self._rng, self._temperature, self._top_p, forbid_end
+                )
             if token == END_OF_TEXT:
                 self.finish_reason = "stop"
                 break

@@ -42,16 +42,27 @@ class RateLimitLedger:
     def headers(self) -> list[tuple[str, str]]:
         now = time.time()
         moment = datetime.fromtimestamp(now, timezone.utc)
-        midnight = datetime.combine(moment.date() + timedelta(days=1), datetime.min.time(), timezone.utc)
+        midnight = datetime.combine(
+            moment.date() + timedelta(days=1), datetime.min.time(), timezone.utc
+        )
         if self._minute_started is None or now - self._minute_started >= 60.0:
             tokens_used, minute_reset = 0, 60.0
         else:
-            tokens_used, minute_reset = self._tokens_this_minute, 60.0 - (now - self._minute_started)
+            tokens_used, minute_reset = (
+                self._tokens_this_minute,
+                60.0 - (now - self._minute_started),
+            )
         return [
             ("x-ratelimit-limit-requests-day", str(self.requests_per_day)),
             ("x-ratelimit-limit-tokens-minute", str(self.tokens_per_minute)),
-            ("x-ratelimit-remaining-requests-day", str(max(0, self.requests_per_day - self._requests_today))),
-            ("x-ratelimit-remaining-tokens-minute", str(max(0, self.tokens_per_minute - tokens_used))),
+            (
+                "x-ratelimit-remaining-requests-day",
+                str(max(0, self.requests_per_day - self._requests_today)),
+            ),
+            (
+                "x-ratelimit-remaining-tokens-minute",
+                str(max(0, self.tokens_per_minute - tokens_used)),
+            ),
             ("x-ratelimit-reset-requests-day", f"{(midnight - moment).total_seconds():.2f}"),
             ("x-ratelimit-reset-tokens-minute", f"{minute_reset:.2f}"),
         ]

@@ -552,7 +552,9 @@ class SimServer:
                     if positions[i] >= limit:
                         continue
                     end = min(positions[i] + group, limit)
-                    await self._send_event(exchange, plan.content_event(choice, positions[i], end), split)
+                    await self._send_event(
+                        exchange, plan.content_event(choice, positions[i], end), split
+                    )
                     positions[i] = end
                     progressed = True
                     chunks_sent += 1
@@ -565,7 +567,9 @@ class SimServer:
                 break
             if pace is not None:
                 next_due = t0 + (min(pending) + 1) / pace
-                await self._sleep_unless_gone(exchange, max(PACE_TICK_S, next_due - time.perf_counter()))
+                await self._sleep_unless_gone(
+                    exchange, max(PACE_TICK_S, next_due - time.perf_counter())
+                )
         if mid_fault:
             # Shorter than the fault's threshold (tiny max_tokens): break after the last token.
             return await self._break_stream(exchange, plan, mid_fault)
@@ -644,14 +648,14 @@ def _pace_value(rate: float | None) -> float | None:
     if rate is None or rate == 0:
         return None
     if not math.isfinite(rate) or rate < 0:
-        raise ValueError(f"rate must be a positive number of tokens per second, or 0/None, not {rate}")
+        raise ValueError(
+            f"rate must be a positive number of tokens per second, or 0/None, not {rate}"
+        )
     return float(rate)
 
 
 def _bad_fault(fault: str) -> SimHTTPError:
-    return invalid(
-        "x-sim-fault", f"x-sim-fault {fault!r} is not one of: {', '.join(FAULT_MODES)}"
-    )
+    return invalid("x-sim-fault", f"x-sim-fault {fault!r} is not one of: {', '.join(FAULT_MODES)}")
 
 
 def _request_id() -> str:
