@@ -50,6 +50,7 @@ MODELS_PATH = "/v1/models"
 USER_AGENT = f"workbench/{__version__}"
 # Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
 DRAIN_AFTER_DONE_S = 1.0
+MAX_ERROR_BODY_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,12 +322,18 @@ class CompletionClient:
     async def _status_error(
         self, response: httpx.Response, model: str | None, attempts: int, sent_at: float
     ) -> errors.APIStatusError:
+        received = bytearray()
         try:
-            content = await response.aread()
+            # Enough for any real error body; a proxy's endless page is not read to the end.
+            async for piece in response.aiter_bytes():
+                received += piece
+                if len(received) >= MAX_ERROR_BODY_BYTES:
+                    break
         except httpx.RequestError:
-            content = b""  # the status alone still says what happened
+            pass  # what arrived (perhaps nothing) plus the status still say what happened
         finally:
             await response.aclose()
+        content = bytes(received[:MAX_ERROR_BODY_BYTES])
         rate_limits = RateLimits.from_headers(response.headers)
         return status_error(
             response.status_code,

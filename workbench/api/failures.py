@@ -105,6 +105,8 @@ def text_extract(text: str, limit: int = TEXT_EXTRACT_CHARS) -> str:
     body = _TAG.sub(" ", _TITLE.sub(" ", text))
     parts = [html.unescape(title.group(1)) if title else "", html.unescape(body)]
     words = [_SPACE.sub(" ", part).strip() for part in parts]
+    if words[0] and words[1].startswith(words[0]):
+        words[1] = words[1][len(words[0]) :].strip()  # a page's <h1> usually repeats its title
     extract = " — ".join(word for word in words if word)
     if len(extract) > limit:
         extract = extract[: limit - 1].rstrip() + "…"
