@@ -1,6 +1,6 @@
 """The simulator's language model: a deterministic word-level Markov chain.
 
-Trained at import time on the opening of Jane Austen's *Pride and Prejudice* (1813, public
+Trained on first use on the opening of Jane Austen's *Pride and Prejudice* (1813, public
 domain; chapter 1 and the start of chapter 2, typed from memory, in ``data/``). The next-token
 distribution mixes the order-2 context (75 %) with the order-1 context (25 %), so the output
 mostly reads like the book but wanders between its sentences; an unknown context restarts at
