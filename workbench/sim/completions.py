@@ -7,8 +7,7 @@ the last one). The server only decides *when* each piece goes out.
 
 A request without ``seed`` gets a random one, so repeated requests vary like the real service;
 with a seed the text depends only on the seed, the prompt, the sampling parameters and the copy
-number under ``n``, so a prompt gives
-the same completion alone or inside a batch.
+number under ``n``, so a prompt gives the same completion alone or inside a batch.
 
 Validation reuses :meth:`CompletionRequest.validate`, so the simulator refuses exactly what the
 client refuses, plus the rules only a server can check (model, context length, token ids).
