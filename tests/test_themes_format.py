@@ -100,10 +100,10 @@ def test_a_minimal_theme_derives_its_output_colours() -> None:
     [
         ("name = \n", "not valid TOML"),
         (MINIMAL + "[output]\nprompt = 'blue-ish'\n", "output.prompt = 'blue-ish' is not a colour"),
-        (MINIMAL.replace('foreground = "#eeeeee"', ""), "missing 'foreground'"),
-        ("pygment_style = 'nord'\n" + MINIMAL, "did you mean 'pygments_style'"),
+        (MINIMAL.replace('foreground = "#eeeeee"', ""), "missing colors.foreground"),
+        ("pygment_style = 'nord'\n" + MINIMAL, "unknown key pygment_style (did you mean pygments_style?)"),
         ('pygments_style = "nrod"\n' + MINIMAL, "did you mean 'nord'"),
-        (MINIMAL + "[output]\npromt = '#ffffff'\n", "did you mean 'prompt'"),
+        (MINIMAL + "[output]\npromt = '#ffffff'\n", "unknown key output.promt (did you mean output.prompt?)"),
         (MINIMAL.replace('"mine"', '"My Theme"'), "name = 'My Theme'"),
         ("dark = 'yes'\n" + MINIMAL, "'dark' must be true or false"),
         (MINIMAL + "[variables]\nborder = '#fff; color: red'\n", "is not a CSS value"),
@@ -114,6 +114,8 @@ def test_broken_themes_name_the_problem(text: str, expected: str) -> None:
     with pytest.raises(ThemeFormatError) as caught:
         parse_theme(text, default_name="x")
     assert expected in str(caught.value)
+    # shown in a notification, where "[colors]" would be swallowed as markup
+    assert "[" not in str(caught.value) or "TOML" in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -154,16 +154,20 @@ def _suggest(key: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 def _check_keys(table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    # Keys are named with dots ("colors.primary"), never "[colors]": square brackets would be
+    # read as markup by a notification.
+    prefix = f"{where}." if where else ""
     for key in table:
         if key not in allowed:
-            prefix = f"[{where}] " if where else ""
-            raise ThemeFormatError(f"{prefix}unknown key {key!r}{_suggest(key, allowed)}")
+            close = difflib.get_close_matches(key, list(allowed), n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            raise ThemeFormatError(f"unknown key {prefix}{key}{hint}")
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise ThemeFormatError(f"{key!r} must be a table ([{key}])")
+        raise ThemeFormatError(f"{key} must be a table of keys, not {value!r}")
     return value
 
 
@@ -235,7 +239,7 @@ def parse_theme(text: str, *, default_name: str = "") -> ThemeSpec:
     _check_keys(color_table, COLOR_KEYS, "colors")
     missing = [key for key in REQUIRED_COLOR_KEYS if key not in color_table]
     if missing:
-        raise ThemeFormatError("[colors] is missing " + ", ".join(repr(k) for k in missing))
+        raise ThemeFormatError("missing " + ", ".join(f"colors.{k}" for k in missing))
     colors = {key: _color(value, f"colors.{key}") for key, value in color_table.items()}
 
     output_table = _table(data, "output")
@@ -247,11 +251,11 @@ def parse_theme(text: str, *, default_name: str = "") -> ThemeSpec:
     variables: dict[str, str] = {}
     for key, value in variable_table.items():
         if not _VARIABLE_NAME.fullmatch(key):
-            raise ThemeFormatError(f"[variables] {key!r} is not a CSS variable name")
+            raise ThemeFormatError(f"variables.{key} is not a CSS variable name")
         # Values are Textual CSS values (a colour, "35%" after a colour, "bold" …): only refuse
         # what would break the stylesheet itself.
         if not isinstance(value, str) or not value.strip() or any(c in value for c in ";{}\n"):
-            raise ThemeFormatError(f"[variables] {key} = {value!r} is not a CSS value")
+            raise ThemeFormatError(f"variables.{key} = {value!r} is not a CSS value")
         variables[key] = value.strip()
 
     return ThemeSpec(
