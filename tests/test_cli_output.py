@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from workbench.api.errors import (
     APITimeoutError,
     AuthenticationError,
+    InvalidBaseURLError,
+    InvalidHeaderError,
     MissingAPIKeyError,
     ProtocolError,
     RateLimitError,
@@ -230,6 +232,8 @@ def test_prompt_sources() -> None:
     [
         (UsageError("x"), EXIT_USAGE),
         (MissingAPIKeyError("x"), EXIT_USAGE),
+        (InvalidHeaderError("x"), EXIT_USAGE),
+        (InvalidBaseURLError("x"), EXIT_USAGE),
         (AuthenticationError("x", status_code=401), EXIT_API),
         (RateLimitError("x", status_code=429), EXIT_API),
         (ProtocolError("x"), EXIT_API),

@@ -358,3 +358,16 @@ def test_main_in_process_streams_and_refuses_bad_fields(sim, capsys) -> None:
     assert code == EXIT_OK
     assert json.loads(captured.out)["usage"]["completion_tokens"] <= 6
     assert METRICS.match(captured.err.strip())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("CEREBRAS_API_KEY", "sk-pasted\u2028key"), ("CEREBRAS_CUSTOM_HEADERS", "Bad Name: x")],
+)
+def test_unsendable_key_or_header_is_a_usage_error(sim, tmp_path, variable, value) -> None:
+    env = clean_env(tmp_path, {variable: value})
+    result = run(sim, env, "Hello")
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.decode().startswith("workbench: ")
+    assert "sk-pasted" not in result.stderr.decode()  # the key is never echoed
+    assert sim.requests == []

@@ -25,6 +25,7 @@ from typing import Awaitable, Callable, Iterator, Mapping, TextIO
 from workbench.api.errors import (
     APIConnectionError,
     InvalidBaseURLError,
+    InvalidHeaderError,
     MissingAPIKeyError,
     WorkbenchAPIError,
 )
@@ -116,7 +117,9 @@ class UsageError(Exception):
 def exit_code_for(error: BaseException) -> int:
     """The documented exit code for an error that ended a command."""
     # Nothing was sent: the command line or the environment has to change.
-    if isinstance(error, (UsageError, MissingAPIKeyError, InvalidBaseURLError)):
+    if isinstance(
+        error, (UsageError, MissingAPIKeyError, InvalidBaseURLError, InvalidHeaderError)
+    ):
         return EXIT_USAGE
     if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
         return EXIT_INTERRUPTED
