@@ -12,6 +12,8 @@ import socket
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from workbench.api import errors
 from workbench.api.client import CompletionClient, Timeouts
@@ -580,3 +582,36 @@ async def test_a_proxy_in_the_environment_does_not_capture_loopback(
     client, _ = make_client(sim, max_retries=0)
     async with client:
         assert (await client.complete(request())).text
+
+
+async def test_non_stream_stall_is_retried_as_a_read_timeout(sim_factory: SimFactory) -> None:
+    sim = await sim_factory(fault="stall", fault_times=1)
+    client, sleep = make_client(sim, timeouts=Timeouts(connect=5, read=0.2))
+    async with client:
+        result = await client.complete(request())
+    assert result.text and len(completions(sim)) == 2 and sleep.delays == [0.5]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 2**31),
+    prompts=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3),
+    max_tokens=st.integers(1, 60),
+    raw=st.booleans(),
+)
+async def test_stream_equals_non_stream_for_any_request(
+    sim_factory: SimFactory, seed: int, prompts: list[str], max_tokens: int, raw: bool
+) -> None:
+    sim = await sim_factory()
+    client, _ = make_client(sim)
+    req = request(seed=seed, prompt=prompts if len(prompts) > 1 else prompts[0],
+                  max_tokens=max_tokens, return_raw_tokens=raw)
+    async with client:
+        whole = await client.complete(req)
+        events = await collect(client, req)
+    streamed = events[-1].result
+    assert [(c.index, c.text, c.tokens, c.finish_reason) for c in streamed.choices] == [
+        (c.index, c.text, c.tokens, c.finish_reason) for c in whole.choices
+    ]
+    assert len(streamed.choices) == len(prompts)
+    assert streamed.usage.completion_tokens == whole.usage.completion_tokens
