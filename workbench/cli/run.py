@@ -40,8 +40,10 @@ def register(subparsers: Any) -> None:
         help="send one completion request and print the output",
         description="Send one completion request and stream its output to stdout. "
         "Speed and usage go to stderr. Exit codes: 0 ok, 2 usage or invalid field, "
-        "3 API error (also a broken stream: the partial text stays printed), "
-        "4 network error or timeout, 130 interrupted.",
+        "3 API error, or a malformed or truncated stream, 4 network error, timeout or dropped "
+        "connection (text that already arrived stays printed), 130 interrupted. On a terminal, control characters in "
+        "the output (escape sequences included) are shown as \\xNN instead of being obeyed; "
+        "a pipe gets the text byte for byte.",
     )
     parser.add_argument(
         "prompt",
