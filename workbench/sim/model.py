@@ -208,6 +208,7 @@ class MarkovModel:
         self._order2 = dict(order2)
         self.start = Distribution.from_weights({k: float(v) for k, v in starts.items()})
         self._cache: dict[tuple[int, ...], Distribution] = {}
+        self._no_end_cache: dict[int, tuple[Distribution, Distribution]] = {}
 
     def distribution(self, context: tuple[int, ...]) -> Distribution:
         """Next-token distribution after ``context`` (only the last two tokens matter)."""
@@ -234,6 +235,20 @@ class MarkovModel:
         self._cache[key] = result
         return result
 
+    def _without_end(self, dist: Distribution) -> Distribution:
+        """``dist`` with end-of-text removed (cached: min_tokens asks for it at every "."")."""
+        entry = self._no_end_cache.get(id(dist))
+        if entry is None:
+            if len(dist.ids) == 1:
+                masked = self.start  # the text ended here: keep going from a paragraph start
+            else:
+                masked = Distribution.from_weights(
+                    {t: p for t, p in zip(dist.ids, dist.probs) if t != END_OF_TEXT}
+                )
+            # Keep ``dist`` referenced so its id() cannot be reused by another object.
+            entry = self._no_end_cache[id(dist)] = (dist, masked)
+        return entry[1]
+
     # -- sampling -------------------------------------------------------------------------
 
     def sample(
@@ -245,12 +260,7 @@ class MarkovModel:
         forbid_end: bool,
     ) -> tuple[int, Distribution]:
         if forbid_end and END_OF_TEXT in dist.ids:
-            if len(dist.ids) == 1:
-                dist = self.start  # the text ended here: keep going from a paragraph start
-            else:
-                dist = Distribution.from_weights(
-                    {t: p for t, p in zip(dist.ids, dist.probs) if t != END_OF_TEXT}
-                )
+            dist = self._without_end(dist)
         if temperature == 0:
             return dist.ids[0], dist
         if temperature == 1.0 and top_p >= 1.0:
