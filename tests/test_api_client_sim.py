@@ -598,20 +598,25 @@ async def test_non_stream_stall_is_retried_as_a_read_timeout(sim_factory: SimFac
     prompts=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3),
     max_tokens=st.integers(1, 60),
     raw=st.booleans(),
+    logprobs=st.none() | st.integers(0, 3),
 )
 async def test_stream_equals_non_stream_for_any_request(
-    sim_factory: SimFactory, seed: int, prompts: list[str], max_tokens: int, raw: bool
+    sim_factory: SimFactory, seed: int, prompts: list[str], max_tokens: int, raw: bool,
+    logprobs: int | None,
 ) -> None:
     sim = await sim_factory()
     client, _ = make_client(sim)
     req = request(seed=seed, prompt=prompts if len(prompts) > 1 else prompts[0],
-                  max_tokens=max_tokens, return_raw_tokens=raw)
+                  max_tokens=max_tokens, return_raw_tokens=raw, logprobs=logprobs)
     async with client:
         whole = await client.complete(req)
         events = await collect(client, req)
     streamed = events[-1].result
-    assert [(c.index, c.text, c.tokens, c.finish_reason) for c in streamed.choices] == [
-        (c.index, c.text, c.tokens, c.finish_reason) for c in whole.choices
+    assert [(c.index, c.text, c.tokens, c.finish_reason, c.logprobs) for c in streamed.choices] == [
+        (c.index, c.text, c.tokens, c.finish_reason, c.logprobs) for c in whole.choices
     ]
+    if logprobs is not None:
+        deltas = [e for e in events if isinstance(e, TextDelta)]
+        assert all(e.logprobs and len(e.logprobs["tokens"]) >= 1 for e in deltas)
     assert len(streamed.choices) == len(prompts)
     assert streamed.usage.completion_tokens == whole.usage.completion_tokens
