@@ -20,6 +20,7 @@ from workbench.api.errors import (
     StreamTruncatedError,
     APIConnectionError,
 )
+from workbench.api.request import FieldError, RequestValidationError
 from workbench.api.types import Choice, ClientMetrics, CompletionResult, TimeInfo, Usage
 from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_USAGE
 from workbench.cli.common import Output, UsageError, exit_code_for, neutralise
@@ -241,6 +242,8 @@ def test_prompt_sources() -> None:
         (APIConnectionError("x"), EXIT_NETWORK),
         (APITimeoutError("x"), EXIT_NETWORK),
         (KeyboardInterrupt(), EXIT_INTERRUPTED),
+        (RequestValidationError([FieldError("top_p", "must be between 0 and 1")]), EXIT_USAGE),
+        (BrokenPipeError(), 141),
     ],
 )
 def test_exit_codes(error: BaseException, code: int) -> None:

@@ -29,6 +29,7 @@ from workbench.api.errors import (
     MissingAPIKeyError,
     WorkbenchAPIError,
 )
+from workbench.api.request import RequestValidationError
 from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_USAGE
 
 # What a shell reports for a command killed by SIGPIPE (128 + 13): `workbench run | head` ends
@@ -118,12 +119,22 @@ def exit_code_for(error: BaseException) -> int:
     """The documented exit code for an error that ended a command."""
     # Nothing was sent: the command line or the environment has to change.
     if isinstance(
-        error, (UsageError, MissingAPIKeyError, InvalidBaseURLError, InvalidHeaderError)
+        error,
+        (
+            UsageError,
+            RequestValidationError,
+            MissingAPIKeyError,
+            InvalidBaseURLError,
+            InvalidHeaderError,
+        ),
     ):
         return EXIT_USAGE
     if isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
         return EXIT_INTERRUPTED
-    # APITimeoutError is an APIConnectionError: both mean "no usable answer from the network".
+    if isinstance(error, BrokenPipeError):
+        return EXIT_BROKEN_PIPE
+    # APITimeoutError and StreamInterruptedError (a connection that broke mid-stream) are
+    # APIConnectionErrors: the network, not the API, failed.
     if isinstance(error, APIConnectionError):
         return EXIT_NETWORK
     # APIStatusError and ProtocolError (which includes a truncated stream).
@@ -253,6 +264,6 @@ def run_with_client(
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED
-    except (UsageError, WorkbenchAPIError) as error:
+    except (UsageError, RequestValidationError, WorkbenchAPIError) as error:
         report(describe_error(error))
         return exit_code_for(error)
