@@ -244,3 +244,18 @@ async def test_time_info_reports_the_pace_it_was_served_at(sim_factory: SimFacto
         assert (usage["completion_tokens"] - 1) / info["completion_time"] <= 1000 * 1.01
         assert info["total_time"] >= info["prompt_time"] + info["completion_time"]
         assert info["queue_time"] >= 0
+
+
+async def test_expect_100_continue_is_answered_before_the_body(sim: SimServer) -> None:
+    data = json.dumps({"model": MODEL, "prompt": "It", "max_tokens": 2}).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+    writer.write(
+        b"POST /v1/completions HTTP/1.1\r\nHost: sim\r\nExpect: 100-continue\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(data)
+    )
+    interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5.0)
+    assert interim.startswith(b"HTTP/1.1 100 Continue")
+    writer.write(data)
+    status, _, _ = await read_response(reader)
+    writer.close()
+    assert status == 200

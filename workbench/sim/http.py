@@ -60,8 +60,14 @@ class HttpRequest:
         return "close" not in tokens
 
 
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
-    """The next request on the connection, or None when the client closed it between requests."""
+async def read_request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter | None = None
+) -> HttpRequest | None:
+    """The next request on the connection, or None when the client closed it between requests.
+
+    With ``writer``, a client that sent ``Expect: 100-continue`` (curl does, for bodies over
+    1 KiB) is told to go on at once instead of waiting a second for the body to be wanted.
+    """
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as error:
@@ -87,6 +93,8 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
         key = name.lower()
         value = value.strip()
         headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    if writer is not None and headers.get("expect", "").lower() == "100-continue":
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = await _read_body(reader, headers)
     return HttpRequest(method, target, version, headers, body)
 

@@ -207,7 +207,7 @@ class SimServer:
         try:
             while True:
                 try:
-                    request = await read_request(reader)
+                    request = await read_request(reader, writer)
                 except BadHttpRequest as error:
                     exchange = _Exchange(reader, writer, False, _request_id())
                     body = error_body(str(error), "invalid_request_error", None, "bad_http")
