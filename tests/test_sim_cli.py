@@ -91,3 +91,17 @@ def test_unknown_fault_is_rejected_by_the_parser() -> None:
     )
     assert completed.returncode == 2
     assert "gremlins" in completed.stderr
+
+
+def test_sigterm_stops_it_cleanly() -> None:
+    process, first = start("--rate", "0")
+    try:
+        assert "serving on" in first
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=START_TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+    assert "stopped" in out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from workbench.cli import EXIT_OK, EXIT_USAGE
@@ -88,8 +89,14 @@ def handle(args: argparse.Namespace) -> int:
             " — Ctrl+C to stop",
             flush=True,
         )
+        stop = asyncio.Event()
         try:
-            await asyncio.Event().wait()
+            # A service manager's SIGTERM stops it as cleanly as Ctrl+C does.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on this platform / thread
+            pass
+        try:
+            await stop.wait()
         finally:
             await server.stop()
 
@@ -97,7 +104,8 @@ def handle(args: argparse.Namespace) -> int:
         asyncio.run(serve())
     except KeyboardInterrupt:
         # Ctrl+C is how this command is meant to end: a clean exit, not an error.
-        print("workbench sim: stopped", flush=True)
+        pass
+    print("workbench sim: stopped", flush=True)
     return EXIT_OK
 
 
