@@ -36,18 +36,18 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workbench.api.client import CompletionClient  # noqa: E402
-from workbench.api.endpoint import Endpoint  # noqa: E402
-from workbench.api.request import CompletionRequest  # noqa: E402
-from workbench.api.types import StreamFinished, TextDelta  # noqa: E402
+from workbench.api.client import CompletionClient
+from workbench.api.endpoint import Endpoint
+from workbench.api.request import CompletionRequest
+from workbench.api.types import StreamFinished, TextDelta
 
 MODEL = "llama3.1-8b"
 PROMPT = "It was a dark and stormy night"
@@ -63,6 +63,8 @@ def stream_shape(tokens: int) -> tuple[int, int]:
     if tokens % per_choice:
         raise SystemExit(f"--stream-tokens must be a multiple of {per_choice}")
     return tokens // per_choice, per_choice
+
+
 SECTION_HEADING = "## Client overhead (`bench/client_overhead.py`)"
 
 # -- the simulator in its own process ------------------------------------------------------------
@@ -269,7 +271,9 @@ async def measure(
                 # other processes' load barely changes (unlike wall-clock rates).
                 cpu[client.name].append(cpu_end - cpu_start)
                 if tokens != args.stream_tokens or first is None:
-                    raise SystemExit(f"{client.name}: got {tokens} tokens, wanted {args.stream_tokens}")
+                    raise SystemExit(
+                        f"{client.name}: got {tokens} tokens, wanted {args.stream_tokens}"
+                    )
                 speeds[client.name].append(tokens / (end - start))
                 flowing[client.name].append(tokens / (end - first))
         if args.profile:
@@ -321,16 +325,17 @@ def machine() -> str:
     except OSError:
         pass
     return (
-        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}"
+        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
 
 
 def table(results: dict[str, dict[str, object]]) -> str:
     raw = results["raw httpx"]["latency_ms"]
     lines = [
-        "| client | median latency (ms) | p90 (ms) | vs raw httpx (ms) | stream tok/s, send → end (median) "
-        "| runs (tok/s) | tok/s, first token → end (median) | client CPU per stream (ms, median) |",
+        (
+            "| client | median latency (ms) | p90 (ms) | vs raw httpx (ms) | stream tok/s, send → end (median) "
+            "| runs (tok/s) | tok/s, first token → end (median) | client CPU per stream (ms, median) |"
+        ),
         "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     for name, figures in results.items():
@@ -353,15 +358,21 @@ def verdict(results: dict[str, dict[str, object]]) -> list[str]:
     ours_median = results["workbench"]["tok_s_median"]
     sdk_median = results["cerebras-cloud-sdk"]["tok_s_median"]
     return [
-        f"- workbench adds {added:+.3f} ms to raw httpx's median latency "
-        f"(target ≤ 1 ms): {'met' if added <= 1.0 else 'MISSED'}.",
-        f"- workbench streams at {ours_median:,.0f} tok/s vs the SDK's {sdk_median:,.0f} tok/s "
-        f"(medians); run by run, workbench ÷ SDK = {ratio:.2f} (median) "
-        f"(target: at least as fast): {'met' if ratio >= 1.0 else 'MISSED'}.",
-        f"- Client CPU per stream (median): workbench "
-        f"{results['workbench']['cpu_ms_median']:,.0f} ms, SDK "
-        f"{results['cerebras-cloud-sdk']['cpu_ms_median']:,.0f} ms, raw httpx "
-        f"{results['raw httpx']['cpu_ms_median']:,.0f} ms.",
+        (
+            f"- workbench adds {added:+.3f} ms to raw httpx's median latency "
+            f"(target ≤ 1 ms): {'met' if added <= 1.0 else 'MISSED'}."
+        ),
+        (
+            f"- workbench streams at {ours_median:,.0f} tok/s vs the SDK's {sdk_median:,.0f} tok/s "
+            f"(medians); run by run, workbench ÷ SDK = {ratio:.2f} (median) "
+            f"(target: at least as fast): {'met' if ratio >= 1.0 else 'MISSED'}."
+        ),
+        (
+            f"- Client CPU per stream (median): workbench "
+            f"{results['workbench']['cpu_ms_median']:,.0f} ms, SDK "
+            f"{results['cerebras-cloud-sdk']['cpu_ms_median']:,.0f} ms, raw httpx "
+            f"{results['raw httpx']['cpu_ms_median']:,.0f} ms."
+        ),
     ]
 
 
@@ -381,7 +392,9 @@ def write_doc(path: Path, section: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--warmup", type=int, default=100)
-    parser.add_argument("--iterations", type=int, default=500, help="small requests per client per round")
+    parser.add_argument(
+        "--iterations", type=int, default=500, help="small requests per client per round"
+    )
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--stream-tokens", type=int, default=20_000)
     parser.add_argument("--stream-runs", type=int, default=15)
@@ -401,12 +414,14 @@ def main() -> int:
     load_after = os.getloadavg()
 
     print(table(results))
-    print(f"(the sim sent {events_per_stream:,} SSE data events per {args.stream_tokens:,}-token stream)")
+    print(
+        f"(the sim sent {events_per_stream:,} SSE data events per {args.stream_tokens:,}-token stream)"
+    )
     for line in verdict(results):
         print(line)
     if args.no_doc:
         return 0
-    date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     notes = "".join(f"- {note}\n" for note in args.note)
     section = (
         f"{SECTION_HEADING}\n\n"

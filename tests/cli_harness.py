@@ -7,8 +7,8 @@ import pty
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 TIMEOUT_S = 60  # generous: only a hang would ever reach it
 

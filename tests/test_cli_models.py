@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from cli_harness import clean_env, closed_port_url, workbench
+
 from workbench.cli import EXIT_API, EXIT_NETWORK, EXIT_OK, EXIT_USAGE, main
 from workbench.sim import ThreadedSim
 
@@ -59,7 +59,10 @@ def test_models_errors(tmp_path: Path, environment, args, code, needle) -> None:
 def test_models_with_a_wrong_key_is_an_api_error(tmp_path: Path) -> None:
     with ThreadedSim(rate=None, api_key="right") as sim:
         result = workbench(
-            "models", "--base-url", sim.base_url, env=clean_env(tmp_path, {"CEREBRAS_API_KEY": "no"})
+            "models",
+            "--base-url",
+            sim.base_url,
+            env=clean_env(tmp_path, {"CEREBRAS_API_KEY": "no"}),
         )
     assert result.returncode == EXIT_API
     assert "401" in result.stderr.decode()

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from workbench.api.errors import (
+    APIConnectionError,
     APITimeoutError,
     AuthenticationError,
     InvalidBaseURLError,
@@ -18,7 +19,6 @@ from workbench.api.errors import (
     ProtocolError,
     RateLimitError,
     StreamTruncatedError,
-    APIConnectionError,
 )
 from workbench.api.request import FieldError, RequestValidationError
 from workbench.api.types import Choice, ClientMetrics, CompletionResult, TimeInfo, Usage
@@ -26,7 +26,7 @@ from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_USAGE
 from workbench.cli.common import Output, UsageError, exit_code_for, neutralise
 from workbench.cli.run import ChoicePrinter, metrics_line, read_prompt, response_json
 
-CONTROL = {chr(c) for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t"}
+CONTROL = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n", "\t"}
 
 
 class FakeTerminal(io.TextIOWrapper):
@@ -167,7 +167,9 @@ def _result() -> CompletionResult:
         created=1731597024,
         system_fingerprint="fp_1",
         choices=[Choice(index=0, text="hi", finish_reason="length")],
-        usage=Usage(10, 100, 110, raw={"prompt_tokens": 10, "completion_tokens": 100, "total_tokens": 110}),
+        usage=Usage(
+            10, 100, 110, raw={"prompt_tokens": 10, "completion_tokens": 100, "total_tokens": 110}
+        ),
         time_info=TimeInfo(completion_time=0.046, raw={"completion_time": 0.046}),
         metrics=ClientMetrics(
             time_to_first_token_s=0.012,
@@ -195,14 +197,21 @@ def test_metrics_line_survives_missing_figures() -> None:
 
 def test_response_json_has_the_api_shape() -> None:
     result = _result()
-    result.raw = {"id": "chatcmpl-1", "object": "text_completion", "created": 1731597024, "extra": 1}
+    result.raw = {
+        "id": "chatcmpl-1",
+        "object": "text_completion",
+        "created": 1731597024,
+        "extra": 1,
+    }
     body = response_json(result)
     assert list(body)[:2] == ["id", "choices"]
     assert set(body) == {
         "id", "choices", "created", "model", "system_fingerprint", "object", "usage",
         "time_info", "extra",
     }  # fmt: skip
-    assert body["choices"] == [{"finish_reason": "length", "index": 0, "logprobs": None, "text": "hi"}]
+    assert body["choices"] == [
+        {"finish_reason": "length", "index": 0, "logprobs": None, "text": "hi"}
+    ]
     assert body["usage"]["total_tokens"] == 110 and body["extra"] == 1
 
 
@@ -216,7 +225,7 @@ def _args(prompt: str | None = None, prompt_json: str | None = None) -> argparse
 def test_prompt_sources() -> None:
     assert read_prompt(_args("hi"), FakeTerminal()) == "hi"
     stdin = FakePipe()
-    stdin.buffer.write("from stdin\n".encode())  # type: ignore[attr-defined]
+    stdin.buffer.write(b"from stdin\n")  # type: ignore[attr-defined]
     stdin.buffer.seek(0)  # type: ignore[attr-defined]
     assert read_prompt(_args(), stdin) == "from stdin\n"
     assert read_prompt(_args(prompt_json='["a", "b"]'), FakePipe()) == ["a", "b"]

@@ -9,12 +9,12 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-
 from cli_harness import TIMEOUT_S, clean_env, closed_port_url, workbench, workbench_on_a_terminal
+
 from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
 from workbench.sim import ThreadedSim
 
@@ -49,7 +49,16 @@ def run(sim: ThreadedSim, env: dict[str, str], *args: str, stdin: bytes = b""):
 def test_streamed_text_goes_to_stdout_and_speed_to_stderr(sim, env) -> None:
     streamed = run(sim, env, "--seed", "7", "--max-tokens", "40", "It was a dark and stormy night")
     assert streamed.returncode == EXIT_OK, streamed.stderr
-    whole = run(sim, env, "--seed", "7", "--max-tokens", "40", "--no-stream", "It was a dark and stormy night")
+    whole = run(
+        sim,
+        env,
+        "--seed",
+        "7",
+        "--max-tokens",
+        "40",
+        "--no-stream",
+        "It was a dark and stormy night",
+    )
     assert whole.returncode == EXIT_OK, whole.stderr
 
     text = streamed.stdout.decode()
@@ -304,7 +313,7 @@ def test_ctrl_c_cancels_the_stream_and_exits_130(env) -> None:
             first = os.read(process.stdout.fileno(), 65536)  # blocks until text arrives
             assert first
             process.send_signal(signal.SIGINT)
-            rest, stderr = process.communicate(timeout=TIMEOUT_S)
+            _rest, stderr = process.communicate(timeout=TIMEOUT_S)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -353,7 +362,9 @@ def test_main_in_process_streams_and_refuses_bad_fields(sim, capsys) -> None:
     assert capsys.readouterr().err == "workbench: top_p: must be between 0 and 1\n"
     assert sim.requests == []
 
-    code = main(["run", "--base-url", sim.base_url, "--json", "--seed", "9", "--max-tokens", "6", "Hi"])
+    code = main(
+        ["run", "--base-url", sim.base_url, "--json", "--seed", "9", "--max-tokens", "6", "Hi"]
+    )
     captured = capsys.readouterr()
     assert code == EXIT_OK
     assert json.loads(captured.out)["usage"]["completion_tokens"] <= 6

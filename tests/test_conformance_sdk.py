@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-from cerebras.cloud.sdk import Cerebras
 from cerebras.cloud.sdk import APIStatusError as SDKStatusError
+from cerebras.cloud.sdk import Cerebras
 
 from workbench.api import errors
 from workbench.api.client import CompletionClient
@@ -135,12 +136,12 @@ def ours(
     sim: ThreadedSim, wire: Wire, request: CompletionRequest, *, stream: bool,
     api_key: str = KEY, headers: dict[str, str] | None = None,
 ) -> CompletionResult:  # fmt: skip
-    endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=api_key, environ={}, headers=headers)
+    endpoint = Endpoint.from_env(
+        base_url=sim.base_url, api_key=api_key, environ={}, headers=headers
+    )
 
     async def call() -> CompletionResult:
-        client = CompletionClient(
-            endpoint, max_retries=0, transport=AsyncRecordingTransport(wire)
-        )
+        client = CompletionClient(endpoint, max_retries=0, transport=AsyncRecordingTransport(wire))
         async with client:
             if not stream:
                 return await client.complete(request)
@@ -168,7 +169,8 @@ def sdk_call(sim: ThreadedSim, wire: Wire, body: dict[str, Any], **options: Any)
                     assembled[key] = data[key]
             for choice in data["choices"]:
                 slot = assembled["choices"].setdefault(
-                    choice["index"], {"index": choice["index"], "text": "", "tokens": None, "finish_reason": None}
+                    choice["index"],
+                    {"index": choice["index"], "text": "", "tokens": None, "finish_reason": None},
                 )
                 slot["text"] += choice.get("text") or ""
                 if choice.get("tokens") is not None:
@@ -206,22 +208,28 @@ def test_same_parsed_result(sim: ThreadedSim, case: str, stream: bool) -> None:
     mine = ours(sim, our_wire, CompletionRequest.from_body(body), stream=stream)
 
     sdk_choices = [
-        (c["index"], c["text"] or "", c["finish_reason"], c.get("tokens")) for c in theirs["choices"]
+        (c["index"], c["text"] or "", c["finish_reason"], c.get("tokens"))
+        for c in theirs["choices"]
     ]
     our_choices = [(c.index, c.text, c.finish_reason, c.tokens) for c in mine.choices]
     assert our_choices == sdk_choices
     assert len(our_choices) == CompletionRequest.from_body(body).choice_count
     assert mine.model == theirs["model"] == "llama3.1-8b"
-    assert (mine.usage.prompt_tokens, mine.usage.completion_tokens, mine.usage.total_tokens) == _usage(
-        theirs["usage"]
-    )
+    assert (
+        mine.usage.prompt_tokens,
+        mine.usage.completion_tokens,
+        mine.usage.total_tokens,
+    ) == _usage(theirs["usage"])
     # Per-request fields: each client reports what its own response said.
     their_wire, our_wire_objects = sdk_wire.last_json_objects(), our_wire.last_json_objects()
     assert theirs["id"] == their_wire[0]["id"] and mine.id == our_wire_objects[0]["id"]
     assert mine.id.startswith("chatcmpl-") and theirs["id"].startswith("chatcmpl-")
     assert mine.created == our_wire_objects[0]["created"]
     final_time_info = [o["time_info"] for o in our_wire_objects if o.get("time_info")][-1]
-    assert mine.time_info is not None and mine.time_info.completion_time == final_time_info["completion_time"]
+    assert (
+        mine.time_info is not None
+        and mine.time_info.completion_time == final_time_info["completion_time"]
+    )
     if stream:
         assert len(our_wire_objects) > 2  # it really streamed: several chunks
 
@@ -246,17 +254,25 @@ ERRORS: dict[str, ErrorCase] = {
         {"prompt": "It was", "max_tokens": 9000}, 400, "BadRequestError", errors.BadRequestError
     ),
     "401 wrong key": ErrorCase(
-        {"prompt": "It was", "max_tokens": 5}, 401, "AuthenticationError",
-        errors.AuthenticationError, api_key="sk-wrong",
-    ),  # fmt: skip
+        {"prompt": "It was", "max_tokens": 5},
+        401,
+        "AuthenticationError",
+        errors.AuthenticationError,
+        api_key="sk-wrong",
+    ),
     "404 unknown model": ErrorCase(
-        {"prompt": "It was", "max_tokens": 5, "model": "no-such-model"}, 404, "NotFoundError",
+        {"prompt": "It was", "max_tokens": 5, "model": "no-such-model"},
+        404,
+        "NotFoundError",
         errors.NotFoundError,
-    ),  # fmt: skip
+    ),
     "429 rate limit": ErrorCase(
-        {"prompt": "It was", "max_tokens": 5}, 429, "RateLimitError", errors.RateLimitError,
+        {"prompt": "It was", "max_tokens": 5},
+        429,
+        "RateLimitError",
+        errors.RateLimitError,
         headers={"x-sim-fault": "rate-limit"},
-    ),  # fmt: skip
+    ),
 }
 
 
@@ -269,9 +285,7 @@ def test_same_error(sim: ThreadedSim, case: str, stream: bool) -> None:
     with pytest.raises(SDKStatusError) as sdk_error:
         client = sdk_client(sim, sdk_wire, api_key=spec.api_key)
         with client:
-            client.completions.create(
-                **body, stream=stream, extra_headers=spec.headers or None
-            )
+            client.completions.create(**body, stream=stream, extra_headers=spec.headers or None)
     with pytest.raises(errors.APIStatusError) as our_error:
         ours(
             sim, our_wire, CompletionRequest.from_body(body), stream=stream,

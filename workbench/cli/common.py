@@ -19,9 +19,12 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Awaitable, Callable, Iterator, Mapping, TextIO
+from typing import TextIO
 
+from workbench.api.client import CompletionClient, Timeouts
+from workbench.api.endpoint import Endpoint
 from workbench.api.errors import (
     APIConnectionError,
     InvalidBaseURLError,
@@ -45,7 +48,7 @@ EXIT_BROKEN_PIPE = 141
 # C1 controls (U+0080–U+009F) are shown too: some terminals treat U+009B as CSI.
 _NEUTRALISE = {
     code: f"\\x{code:02x}"
-    for code in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
+    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
     if code not in (0x09, 0x0A)
 }
 
@@ -205,13 +208,13 @@ def _non_negative_int(text: str) -> int:
 
 
 @contextmanager
-def open_endpoint(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Iterator:
+def open_endpoint(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> Iterator[Endpoint]:
     """The endpoint the flags ask for: the offline simulator (alive while the block runs) or
     the configured server, whose key is checked before anything is sent."""
-    from workbench.api.endpoint import Endpoint
-
     if getattr(args, "offline", False):
-        from workbench.sim import ThreadedSim
+        from workbench.sim import ThreadedSim  # only offline runs pay for the sim's start-up
 
         with ThreadedSim() as sim:
             # An empty environment: the user's key and custom headers are not for the simulator.
@@ -226,9 +229,8 @@ def open_endpoint(args: argparse.Namespace, environ: Mapping[str, str] | None = 
     yield endpoint
 
 
-def make_client(endpoint: object, args: argparse.Namespace):  # -> CompletionClient
-    from workbench.api.client import CompletionClient, Timeouts
-
+def make_client(endpoint: Endpoint, args: argparse.Namespace) -> CompletionClient:
+    """A client with the ``--timeout`` and ``--retries`` the flags ask for."""
     timeout = getattr(args, "timeout", None)
     timeouts = Timeouts() if timeout is None else Timeouts(connect=min(5.0, timeout), read=timeout)
     return CompletionClient(endpoint, timeouts=timeouts, max_retries=getattr(args, "retries", 2))
@@ -236,7 +238,7 @@ def make_client(endpoint: object, args: argparse.Namespace):  # -> CompletionCli
 
 def run_with_client(
     args: argparse.Namespace,
-    work: Callable[..., Awaitable[int]],
+    work: Callable[[CompletionClient], Awaitable[int]],
     environ: Mapping[str, str] | None = None,
 ) -> int:
     """Run ``work(client)`` on a fresh event loop and map whatever ends it to an exit code.
@@ -246,7 +248,7 @@ def run_with_client(
     ``finally`` if it prints progressively.
     """
 
-    async def with_client(endpoint: object) -> int:
+    async def with_client(endpoint: Endpoint) -> int:
         client = make_client(endpoint, args)
         async with client:
             return await work(client)

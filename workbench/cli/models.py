@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from workbench.api.client import CompletionClient
 from workbench.cli import EXIT_OK
 from workbench.cli.common import Output, add_connection_flags, run_with_client
 
@@ -26,7 +27,7 @@ def handle(args: argparse.Namespace) -> int:
     return run_with_client(args, lambda client: list_models(client, args))
 
 
-async def list_models(client: Any, args: argparse.Namespace) -> int:
+async def list_models(client: CompletionClient, args: argparse.Namespace) -> int:
     ids = await client.list_models()
     out = Output(sys.stdout)
     if args.json:

@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Any, TextIO
 
+from workbench.api.client import CompletionClient
 from workbench.api.request import GRAMMAR_ROOTS, CompletionRequest
 from workbench.api.types import (
     ChoiceFinished,
@@ -53,15 +54,19 @@ def register(subparsers: Any) -> None:
         "verbatim including any trailing newline",
     )
     fields = parser.add_argument_group("request fields")
-    fields.add_argument("--model", "-m", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})")
+    fields.add_argument(
+        "--model", "-m", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
+    )
     fields.add_argument(
         "--prompt-json",
         metavar="JSON",
-        help='the prompt as JSON: an array of strings (a batch: one choice each), '
+        help="the prompt as JSON: an array of strings (a batch: one choice each), "
         'an array of token ids, or an array of token-id arrays, e.g. \'["a", "b"]\'',
     )
     fields.add_argument("--max-tokens", type=int, metavar="N")
-    fields.add_argument("--min-tokens", type=int, metavar="N", help="-1 fills to the max sequence length")
+    fields.add_argument(
+        "--min-tokens", type=int, metavar="N", help="-1 fills to the max sequence length"
+    )
     fields.add_argument("--temperature", "-t", type=float, metavar="T", help="0 to 1.5")
     fields.add_argument("--top-p", type=float, metavar="P", help="0 to 1")
     fields.add_argument("--seed", type=int)
@@ -84,7 +89,9 @@ def register(subparsers: Any) -> None:
         "--grammar-root", metavar="ROOT", help="structured output root: " + ", ".join(GRAMMAR_ROOTS)
     )
     fields.add_argument("--user", metavar="ID", help="end-user id")
-    fields.add_argument("--logprobs", type=int, metavar="N", help="top-N log probabilities (see --json)")
+    fields.add_argument(
+        "--logprobs", type=int, metavar="N", help="top-N log probabilities (see --json)"
+    )
     fields.add_argument("--n", type=int, metavar="N", help="choices per prompt")
 
     output = parser.add_argument_group("output")
@@ -283,7 +290,7 @@ def metrics_line(result: CompletionResult, *, streamed: bool, attempts: int = 1)
     ]
     usage = result.usage
     if usage is not None:
-        count = lambda value: "?" if value is None else str(value)  # noqa: E731
+        count = lambda value: "?" if value is None else str(value)
         parts.append(
             f"usage {count(usage.prompt_tokens)} prompt + {count(usage.completion_tokens)} "
             f"completion = {count(usage.total_tokens)}"
@@ -298,7 +305,9 @@ def metrics_line(result: CompletionResult, *, streamed: bool, attempts: int = 1)
 # -- sending -----------------------------------------------------------------------------------
 
 
-async def send(client: Any, request: CompletionRequest, args: argparse.Namespace) -> int:
+async def send(
+    client: CompletionClient, request: CompletionRequest, args: argparse.Namespace
+) -> int:
     out = Output(sys.stdout)
     if args.stream:
         result, attempts = await _stream(client, request, args, out)
@@ -309,7 +318,9 @@ async def send(client: Any, request: CompletionRequest, args: argparse.Namespace
             _print_json(out, response_json(result))
         else:
             printer = ChoicePrinter(
-                out, expected_choices=max(len(result.choices), 1), raw_tokens=request.return_raw_tokens
+                out,
+                expected_choices=max(len(result.choices), 1),
+                raw_tokens=request.return_raw_tokens,
             )
             for choice in result.choices:
                 if choice.tokens is not None and request.return_raw_tokens:
@@ -325,7 +336,7 @@ async def send(client: Any, request: CompletionRequest, args: argparse.Namespace
 
 
 async def _stream(
-    client: Any, request: CompletionRequest, args: argparse.Namespace, out: Output
+    client: CompletionClient, request: CompletionRequest, args: argparse.Namespace, out: Output
 ) -> tuple[CompletionResult, int]:
     printer = (
         None
