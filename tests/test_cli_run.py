@@ -382,3 +382,23 @@ def test_unsendable_key_or_header_is_a_usage_error(sim, tmp_path, variable, valu
     assert result.stderr.decode().startswith("workbench: ")
     assert "sk-pasted" not in result.stderr.decode()  # the key is never echoed
     assert sim.requests == []
+
+
+@pytest.mark.parametrize(
+    ("fault", "code", "partial_text", "needle"),
+    [
+        ("malformed-sse", EXIT_API, True, "not valid JSON"),
+        ("html-502", EXIT_API, False, "502 Bad Gateway"),
+        ("unavailable", EXIT_API, False, "503"),
+        ("server-error", EXIT_API, False, "500"),
+        ("split-utf8", EXIT_OK, True, "finish "),
+    ],
+)
+def test_faults_map_to_exit_codes(env, fault, code, partial_text, needle) -> None:
+    with ThreadedSim(rate=None, fault=fault) as sim:
+        result = run(sim, env, "--retries", "0", "--max-tokens", "60", "It was")
+    assert result.returncode == code, result.stderr
+    assert bool(result.stdout) is partial_text
+    result.stdout.decode("utf-8")  # never a broken character, even when the server split one
+    assert needle in result.stderr.decode()
+    assert "Traceback" not in result.stderr.decode()
