@@ -5,7 +5,7 @@ file's (mtime_ns, size, inode), so a stale or foreign entry is simply recomputed
 
 * ``summaries.json`` — title, model, exchange count, times (≈200 bytes a session). Read on every
   listing; only files whose stat changed are parsed again.
-* ``search.json`` — a lowercase text of title, prompts and outputs (capped per session). It is
+* ``search.dat`` — a lowercase text of title, prompts and outputs (capped per session). It is
   much bigger, so it is loaded separately, on the first search or by a background worker while
   the list is already on screen; searching is then a substring scan in memory.
 
@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from workbench.sessions.fsutil import atomic_write
 from workbench.sessions.model import Session
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 INDEX_DIR = ".index"
 #: Per-session cap of searchable text: keeps the search index bounded if a session holds
 #: megabytes of output (text past the cap is not found by search).
@@ -38,22 +38,45 @@ def stat_key(stat: os.stat_result) -> StatKey:
     return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSummary:
-    """One row of the session list; ``error`` is set for an unreadable file."""
+def _timestamp(moment: datetime) -> float:
+    # Hand-edited files may carry local (naive) times: read them as UTC.
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
-    path: Path
+
+@dataclass(slots=True)
+class SessionSummary:
+    """One row of the session list; ``error`` is set for an unreadable file.
+
+    Times are kept as POSIX timestamps and turned into datetimes only when shown: a listing
+    of 10,000 rows should not build 20,000 datetime objects.
+    """
+
+    folder: Path
+    name: str
     id: str | None
     title: str
     model: str
     exchanges: int
-    created: datetime | None
-    updated: datetime
+    created_ts: float | None
+    updated_ts: float
     error: str | None = None
 
     @property
-    def name(self) -> str:
-        return self.path.name
+    def created(self) -> datetime | None:
+        if self.created_ts is None:
+            return None
+        return datetime.fromtimestamp(self.created_ts, timezone.utc)
+
+    @property
+    def updated(self) -> datetime:
+        return datetime.fromtimestamp(self.updated_ts, timezone.utc)
+
+    @property
+    def path(self) -> Path:
+        # Built on demand: 10,000 Path objects would cost more than the whole index read.
+        return self.folder / self.name
 
     @property
     def readable(self) -> bool:
@@ -75,25 +98,27 @@ class SessionSummary:
 
 def summarize(path: Path, session: Session) -> SessionSummary:
     return SessionSummary(
-        path=path,
+        folder=path.parent,
+        name=path.name,
         id=session.id,
         title=session.display_title,
         model=session.model,
         exchanges=len(session.exchanges),
-        created=session.created,
-        updated=session.updated,
+        created_ts=_timestamp(session.created),
+        updated_ts=_timestamp(session.updated),
     )
 
 
 def unreadable(path: Path, reason: str, mtime_ns: int) -> SessionSummary:
     return SessionSummary(
-        path=path,
+        folder=path.parent,
+        name=path.name,
         id=None,
         title=path.name,
         model="",
         exchanges=0,
-        created=None,
-        updated=datetime.fromtimestamp(mtime_ns / 1e9, timezone.utc),
+        created_ts=None,
+        updated_ts=mtime_ns / 1e9,
         error=reason,
     )
 
@@ -108,7 +133,8 @@ def search_text(session: Session) -> str:
             size += len(text)
         if size >= SEARCH_TEXT_LIMIT:
             break
-    return "\n".join(parts)[:SEARCH_TEXT_LIMIT].lower()
+    # NUL separates records in search.dat; nobody searches for it.
+    return "\n".join(parts)[:SEARCH_TEXT_LIMIT].lower().replace("\x00", " ")
 
 
 def _summary_to_json(key: StatKey, summary: SessionSummary) -> dict[str, Any]:
@@ -118,23 +144,23 @@ def _summary_to_json(key: StatKey, summary: SessionSummary) -> dict[str, Any]:
         "title": summary.title,
         "model": summary.model,
         "exchanges": summary.exchanges,
-        "created": summary.created.isoformat() if summary.created else None,
-        "updated": summary.updated.isoformat(),
+        "created": summary.created_ts,
+        "updated": summary.updated_ts,
         "error": summary.error,
     }
 
 
-def _summary_from_json(path: Path, data: dict[str, Any]) -> SessionSummary:
-    created = data.get("created")
+def _summary_from_json(folder: Path, name: str, data: dict[str, Any]) -> SessionSummary:
     return SessionSummary(
-        path=path,
-        id=data.get("id"),
-        title=data["title"],
-        model=data.get("model", ""),
-        exchanges=int(data.get("exchanges", 0)),
-        created=datetime.fromisoformat(created) if created else None,
-        updated=datetime.fromisoformat(data["updated"]),
-        error=data.get("error"),
+        folder,
+        name,
+        data.get("id"),
+        data["title"],
+        data.get("model", ""),
+        data.get("exchanges", 0),
+        data.get("created"),
+        float(data["updated"]),
+        data.get("error"),
     )
 
 
@@ -163,6 +189,7 @@ class SummaryCache:
     """In-memory summaries of the folder, persisted to ``summaries.json``."""
 
     def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self.file = directory / INDEX_DIR / "summaries.json"
         self._loaded = False
         self._entries: dict[str, tuple[StatKey, SessionSummary]] = {}
@@ -174,16 +201,15 @@ class SummaryCache:
             self._raw = _read_json(self.file)
             self._loaded = True
 
-    def get(self, path: Path, key: StatKey) -> SessionSummary | None:
+    def get(self, name: str, key: StatKey) -> SessionSummary | None:
         self._load()
-        name = path.name
         cached = self._entries.get(name)
         if cached is not None and cached[0] == key:
             return cached[1]
         raw = self._raw.get(name)
         if isinstance(raw, dict) and raw.get("key") == list(key):
             try:
-                summary = _summary_from_json(path, raw)
+                summary = _summary_from_json(self.directory, name, raw)
             except (KeyError, TypeError, ValueError):
                 return None
             self._entries[name] = (key, summary)
@@ -212,10 +238,15 @@ class SummaryCache:
 
 
 class SearchCache:
-    """Lowercase searchable text per file, persisted to ``search.json``."""
+    """Lowercase searchable text per file, persisted to ``search.dat``.
+
+    Not JSON: 10,000 sessions make tens of MB of text, and ``json.loads`` of that holds the
+    interpreter for a noticeable time. The file is one JSON header line (file names and stat
+    keys) followed by the texts separated by NUL, which reads with one decode and one split.
+    """
 
     def __init__(self, directory: Path) -> None:
-        self.file = directory / INDEX_DIR / "search.json"
+        self.file = directory / INDEX_DIR / "search.dat"
         self.loaded = False
         self._texts: dict[str, tuple[list[int], str]] = {}
         self._dirty = False
@@ -223,10 +254,21 @@ class SearchCache:
     def load(self) -> None:
         if self.loaded:
             return
-        for name, entry in _read_json(self.file).items():
-            if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], str):
-                self._texts.setdefault(name, (entry[0], entry[1]))
         self.loaded = True
+        try:
+            data = self.file.read_bytes().decode("utf-8")
+            header_text, _, body = data.partition("\n")
+            header = json.loads(header_text)
+            if header.get("version") != INDEX_VERSION:
+                return
+            entries = header["entries"]
+            texts = body.split("\x00")
+            if len(texts) != len(entries):
+                return
+            for entry, text in zip(entries, texts):
+                self._texts.setdefault(entry[0], (entry[1:], text))
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            self._texts.clear()
 
     def get(self, name: str, key: StatKey) -> str | None:
         entry = self._texts.get(name)
@@ -243,6 +285,17 @@ class SearchCache:
             self._dirty = True
 
     def flush(self) -> None:
-        if self._dirty and self.loaded:
-            _write_json(self.file, {n: [k, t] for n, (k, t) in self._texts.items()})
-            self._dirty = False
+        if not (self._dirty and self.loaded):
+            return
+        names = list(self._texts)
+        header = json.dumps(
+            {"version": INDEX_VERSION, "entries": [[n, *self._texts[n][0]] for n in names]},
+            ensure_ascii=False,
+        )
+        payload = header + "\n" + "\x00".join(self._texts[n][1] for n in names)
+        try:
+            self.file.parent.mkdir(exist_ok=True)
+            atomic_write(self.file, payload.encode("utf-8"), durable=False)
+        except OSError:
+            return
+        self._dirty = False

@@ -24,7 +24,6 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timezone
 from pathlib import Path
 
 from workbench.sessions.codec import SessionFormatError, decode, encode
@@ -95,15 +94,6 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _aware(summary: SessionSummary) -> SessionSummary:
-    # Hand-edited files may carry local (naive) times: read them as UTC so sorting works.
-    if summary.updated.tzinfo is None:
-        from dataclasses import replace
-
-        return replace(summary, updated=summary.updated.replace(tzinfo=timezone.utc))
-    return summary
-
-
 class SearchIndex:
     """The searchable text of a listing, filtered in memory."""
 
@@ -166,18 +156,17 @@ class SessionStore:
                     key = stat_key(entry.stat())
                 except OSError:
                     continue
-                path = Path(entry.path)
-                summary = self._summaries.get(path, key)
+                summary = self._summaries.get(name, key)
                 if summary is None:
-                    summary, key = self._summarize_file(path)
+                    summary, key = self._summarize_file(self.directory / name)
                     if summary is None:
                         continue
                 names.append(name)
                 self._keys[name] = key
-                summaries.append(_aware(summary))
+                summaries.append(summary)
             self._summaries.forget_missing(names)
             self._summaries.flush()
-        summaries.sort(key=lambda s: s.updated, reverse=True)
+        summaries.sort(key=lambda s: s.updated_ts, reverse=True)
         return summaries
 
     def _remove_if_stale(self, entry: os.DirEntry[str], now: float) -> None:
@@ -375,7 +364,7 @@ class SessionStore:
         except OSError:
             return
         with self._mutex:
-            summary = _aware(summarize(path, session))
+            summary = summarize(path, session)
             self._summaries.put(key, summary)
             self._keys[path.name] = key
             self._put_search(path.name, key, search_text(session))

@@ -97,8 +97,9 @@ class SessionTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         position = 0
         if keep is not None:
+            keep_name = keep.name
             for index, row in enumerate(rows):
-                if row.path == keep:
+                if row.name == keep_name:
                     position = index
                     break
         self.cursor = min(position, max(0, len(rows) - 1))
@@ -253,17 +254,21 @@ class SessionBrowser(Screen[Session | None]):
         return self.query_one("#search", Input).value
 
     def on_mount(self) -> None:
-        self.reload()
+        self.reload(load_search=False)
         self.query_one("#search", Input).focus()
+        # Start reading the search text only once the list is painted: the thread would
+        # otherwise compete with the first render for the interpreter.
+        self.call_after_refresh(self._load_search_index)
 
     # -- data ---------------------------------------------------------------------------------
 
-    def reload(self, keep: Path | None = None) -> None:
+    def reload(self, keep: Path | None = None, load_search: bool = True) -> None:
         """Read the listing again (cheap: unchanged files come from the index)."""
         self.summaries = self.store.list()
         self.search_index = None
         self._apply_filter(keep)
-        self._load_search_index()
+        if load_search:
+            self._load_search_index()
 
     @work(thread=True, exclusive=True, group="session-search-index")
     def _load_search_index(self) -> None:
