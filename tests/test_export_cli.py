@@ -23,12 +23,17 @@ from workbench.sim import ThreadedSim
 SECRET = "sk-cli-export-5150"
 
 
-def _save_session(tmp_path: Path, base_url: str | None, requests: list[CompletionRequest],
-                  sim: ThreadedSim | None = None) -> Session:
+def _save_session(
+    tmp_path: Path,
+    base_url: str | None,
+    requests: list[CompletionRequest],
+    sim: ThreadedSim | None = None,
+) -> Session:
     session = Session.new(title="export me", base_url=base_url)
     for request in requests:
         result = None
         if sim is not None:
+
             async def run(req: CompletionRequest = request):  # noqa: B023 - bound per loop
                 endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=SECRET, environ={})
                 async with CompletionClient(endpoint) as client:
@@ -41,8 +46,9 @@ def _save_session(tmp_path: Path, base_url: str | None, requests: list[Completio
 
 
 def _request(prompt: str) -> CompletionRequest:
-    return CompletionRequest(model="llama3.1-8b", prompt=prompt, max_tokens=16, seed=99,
-                             temperature=0.0)
+    return CompletionRequest(
+        model="llama3.1-8b", prompt=prompt, max_tokens=16, seed=99, temperature=0.0
+    )
 
 
 def test_exports_the_last_exchange_by_default_and_any_by_number(tmp_path: Path) -> None:
@@ -87,16 +93,28 @@ def test_exported_httpx_reproduces_the_saved_completion(tmp_path: Path) -> None:
         done = workbench("export", session.id, "-f", "httpx", env=env)  # the session's own server
         assert done.returncode == 0, done.stderr
         assert SECRET.encode() not in done.stdout
-        ran = subprocess.run([sys.executable, "-c", done.stdout.decode()], capture_output=True,
-                             env=env, timeout=60, check=False)
+        ran = subprocess.run(
+            [sys.executable, "-c", done.stdout.decode()],
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.decode() == saved_text + "\n"
 
 
 def test_base_url_flag_wins_over_the_session_s(tmp_path: Path) -> None:
     session = _save_session(tmp_path, "http://127.0.0.1:9", [_request("x")])
-    done = workbench("export", session.id, "-f", "python", "--base-url", "http://example.test/v1",
-                     env=clean_env(tmp_path))
+    done = workbench(
+        "export",
+        session.id,
+        "-f",
+        "python",
+        "--base-url",
+        "http://example.test/v1",
+        env=clean_env(tmp_path),
+    )
     assert b'base_url="http://example.test"' in done.stdout
 
 

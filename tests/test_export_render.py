@@ -16,8 +16,11 @@ from workbench.api.request import CompletionRequest
 from workbench.export import EXPORT_FORMATS, python_literal, render_export
 
 _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
-_prompts = st.one_of(_text, st.lists(_text, min_size=1, max_size=3),
-                     st.lists(st.integers(0, 50_000), min_size=1, max_size=5))
+_prompts = st.one_of(
+    _text,
+    st.lists(_text, min_size=1, max_size=3),
+    st.lists(st.integers(0, 50_000), min_size=1, max_size=5),
+)
 
 
 def _requests() -> st.SearchStrategy[CompletionRequest]:
@@ -30,9 +33,13 @@ def _requests() -> st.SearchStrategy[CompletionRequest]:
         temperature=st.one_of(st.none(), st.floats(0, 1.5)),
         stop=st.one_of(st.none(), _text.filter(bool), st.lists(_text.filter(bool), max_size=4)),
         stream=st.one_of(st.none(), st.booleans()),
-        extra=st.dictionaries(st.sampled_from(["best_of", "suffix", "logit_bias"]),
-                              st.one_of(st.integers(1, 3), _text, st.dictionaries(_text, st.floats(-100, 100), max_size=2)),
-                              max_size=2),
+        extra=st.dictionaries(
+            st.sampled_from(["best_of", "suffix", "logit_bias"]),
+            st.one_of(
+                st.integers(1, 3), _text, st.dictionaries(_text, st.floats(-100, 100), max_size=2)
+            ),
+            max_size=2,
+        ),
     )
 
 
@@ -85,9 +92,17 @@ def test_the_httpx_snippet_sends_exactly_the_body(request: CompletionRequest) ->
     assert _assigned(snippet, "body") == request.to_body()
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | _text,
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
-                    max_leaves=10))
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | _text,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+        max_leaves=10,
+    )
+)
 def test_python_literals_read_back(value: object) -> None:
     assert ast.literal_eval(python_literal(value)) == value
 
@@ -96,11 +111,14 @@ def test_snippets_show_no_terminal_control_characters() -> None:
     request = CompletionRequest(model="m", prompt="red \x1b[31m csi \x9b31m bell \x07 sep \u2028")
     for fmt in EXPORT_FORMATS:
         snippet = render_export(request, fmt)
-        assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u2028"
-                       for c in snippet), fmt
+        assert not any(
+            ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) <= 0x9F or c == "\u2028" for c in snippet
+        ), fmt
 
 
-@pytest.mark.parametrize("base_url", [None, "https://api.cerebras.ai", "https://api.cerebras.ai/v1/"])
+@pytest.mark.parametrize(
+    "base_url", [None, "https://api.cerebras.ai", "https://api.cerebras.ai/v1/"]
+)
 def test_cerebras_is_the_sdk_default_and_is_not_spelled_out(base_url: str | None) -> None:
     request = CompletionRequest(model="m", prompt="p")
     assert "base_url" not in render_export(request, "python", base_url)
@@ -110,8 +128,12 @@ def test_cerebras_is_the_sdk_default_and_is_not_spelled_out(base_url: str | None
 
 def test_another_server_is_spelled_out_without_a_doubled_v1() -> None:
     request = CompletionRequest(model="m", prompt="p")
-    assert 'base_url="http://localhost:8080"' in render_export(request, "python", "http://localhost:8080/v1")
-    assert "http://localhost:8080/v1/completions " in render_export(request, "curl", "http://localhost:8080/v1/")
+    assert 'base_url="http://localhost:8080"' in render_export(
+        request, "python", "http://localhost:8080/v1"
+    )
+    assert "http://localhost:8080/v1/completions " in render_export(
+        request, "curl", "http://localhost:8080/v1/"
+    )
     assert "/v1/v1" not in render_export(request, "httpx", "http://localhost:8080/v1")
 
 
@@ -124,9 +146,15 @@ def test_the_key_is_referenced_never_written() -> None:
 
 
 def test_the_sdk_snippet_follows_the_reference_example() -> None:
-    snippet = render_export(CompletionRequest(model="llama3.1-8b", prompt="It was a dark and stormy night",
-                                              max_tokens=100), "python")
-    assert snippet.startswith("import os\n\nfrom cerebras.cloud.sdk import Cerebras\n\nclient = Cerebras(\n")
+    snippet = render_export(
+        CompletionRequest(
+            model="llama3.1-8b", prompt="It was a dark and stormy night", max_tokens=100
+        ),
+        "python",
+    )
+    assert snippet.startswith(
+        "import os\n\nfrom cerebras.cloud.sdk import Cerebras\n\nclient = Cerebras(\n"
+    )
     assert "completion = client.completions.create(\n" in snippet
     assert '    prompt="It was a dark and stormy night",\n' in snippet
 
@@ -134,3 +162,26 @@ def test_the_sdk_snippet_follows_the_reference_example() -> None:
 def test_an_unknown_format_names_the_choices() -> None:
     with pytest.raises(ValueError, match="curl, python, httpx, json"):
         render_export(CompletionRequest(model="m"), "perl")
+
+
+def test_the_sdk_keyword_list_matches_the_installed_sdk() -> None:
+    # Fields outside this list go through extra_body=; a drift here would make the SDK
+    # snippet raise TypeError for a field the SDK renamed, or hide one it added.
+    import inspect
+
+    from cerebras.cloud.sdk.resources.completions import CompletionsResource
+
+    from workbench.export import SDK_CREATE_KWARGS
+
+    parameters = set(inspect.signature(CompletionsResource.create).parameters)
+    transport_only = {
+        "self",
+        "extra_headers",
+        "extra_query",
+        "extra_body",
+        "timeout",
+        "cf_ray",
+        "x_amz_cf_id",
+        "x_delay_time",
+    }
+    assert parameters - transport_only == SDK_CREATE_KWARGS

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -37,16 +37,22 @@ def sim() -> Iterator[ThreadedSim]:
 
 
 def _request(**fields: object) -> CompletionRequest:
-    base = {"model": MODEL, "prompt": NASTY_PROMPT, "max_tokens": 24, "seed": 1234,
-            "temperature": 0.0}
+    base = {
+        "model": MODEL,
+        "prompt": NASTY_PROMPT,
+        "max_tokens": 24,
+        "seed": 1234,
+        "temperature": 0.0,
+    }
     base.update(fields)
     return CompletionRequest(**base)  # type: ignore[arg-type]
 
 
 def _client_text(sim: ThreadedSim, request: CompletionRequest) -> list[str]:
     async def run() -> list[str]:
-        async with CompletionClient(Endpoint.from_env(base_url=sim.base_url, api_key=SECRET,
-                                                      environ={})) as client:
+        async with CompletionClient(
+            Endpoint.from_env(base_url=sim.base_url, api_key=SECRET, environ={})
+        ) as client:
             if request.stream:
                 final = None
                 async for event in client.stream(request):
@@ -68,16 +74,29 @@ def _env(**extra: str) -> dict[str, str]:
 def _run_python(snippet: str, tmp_path: Path, env: dict[str, str]) -> str:
     script = tmp_path / "snippet.py"
     script.write_text(snippet, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          encoding="utf-8", env=env, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 def _run_curl(snippet: str, env: dict[str, str]) -> str:
-    done = subprocess.run(["sh", "-c", snippet.rstrip("\n") + " --silent --show-error --fail"],
-                          capture_output=True, text=True, encoding="utf-8", env=env,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        ["sh", "-c", snippet.rstrip("\n") + " --silent --show-error --fail"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -109,15 +128,19 @@ def test_streaming_curl_snippet_prints_the_server_sent_events(sim: ThreadedSim) 
     request = _request(stream=True)
     expected = _client_text(sim, request)
     output = _run_curl(render_export(request, "curl", sim.base_url), _env())
-    events = [line.removeprefix("data:").strip() for line in output.splitlines()
-              if line.startswith("data:")]
+    events = [
+        line.removeprefix("data:").strip()
+        for line in output.splitlines()
+        if line.startswith("data:")
+    ]
     assert events[-1] == "[DONE]"
     text = "".join(c.get("text") or "" for e in events[:-1] for c in json.loads(e)["choices"])
     assert [text] == expected
 
 
-def test_sdk_snippet_with_cerebras_base_url_from_the_environment(sim: ThreadedSim,
-                                                                 tmp_path: Path) -> None:
+def test_sdk_snippet_with_cerebras_base_url_from_the_environment(
+    sim: ThreadedSim, tmp_path: Path
+) -> None:
     # Exported for Cerebras, pointed at the sim the way a user would: CEREBRAS_BASE_URL.
     request = _request()
     snippet = render_export(request, "python", None)
@@ -143,8 +166,9 @@ def test_sdk_snippet_streams_several_prompts(sim: ThreadedSim, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_httpx_snippet_returns_the_client_s_completion(stream: bool, sim: ThreadedSim,
-                                                       tmp_path: Path) -> None:
+def test_httpx_snippet_returns_the_client_s_completion(
+    stream: bool, sim: ThreadedSim, tmp_path: Path
+) -> None:
     request = _request(stream=stream)
     output = _run_python(render_export(request, "httpx", sim.base_url), tmp_path, _env())
     assert output == _client_text(sim, request)[0] + "\n"

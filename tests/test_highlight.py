@@ -34,8 +34,22 @@ done."""
 
 _piece = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["```", "```python\n", "~~~\n", "  ```js\n", "````\n", "\n```\n", "``` a`b\n",
-                     "    ```\n", "\n", "\r\n", "\u2028", "~~~~ sh\n"]),
+    st.sampled_from(
+        [
+            "```",
+            "```python\n",
+            "~~~\n",
+            "  ```js\n",
+            "````\n",
+            "\n```\n",
+            "``` a`b\n",
+            "    ```\n",
+            "\n",
+            "\r\n",
+            "\u2028",
+            "~~~~ sh\n",
+        ]
+    ),
 )
 
 
@@ -46,7 +60,9 @@ def test_splitting_then_joining_gives_back_the_text(text: str) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(_piece, max_size=10).map("".join), st.sampled_from(["monokai", "default", "ansi_dark"]))
+@given(
+    st.lists(_piece, max_size=10).map("".join), st.sampled_from(["monokai", "default", "ansi_dark"])
+)
 def test_highlighting_never_changes_a_character(text: str, style: str) -> None:
     # Rich drops the control codes a terminal would act on (BEL, BS, VT, FF, CR), as it does
     # for any text it displays; every other character is kept.
@@ -80,7 +96,11 @@ def test_inline_backticks_are_not_a_fence() -> None:
 
 
 def _colours(text: Text) -> set[str]:
-    return {str(span.style.color) for span in text.spans if hasattr(span.style, "color") and span.style.color}
+    return {
+        str(span.style.color)
+        for span in text.spans
+        if hasattr(span.style, "color") and span.style.color
+    }
 
 
 def test_code_is_coloured_in_the_theme_s_style_and_prose_is_not() -> None:

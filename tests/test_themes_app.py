@@ -33,18 +33,27 @@ def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _app(config_dir: Path) -> WorkbenchApp:
     config, problems = load_config(config_dir / "config.toml")
     endpoint = Endpoint.from_env(base_url="http://127.0.0.1:9", api_key=None, environ={})
-    return WorkbenchApp(endpoint, config=config, config_problems=problems,
-                        model="llama3.1-8b", fetch_models=False,
-                        sessions_dir=config_dir.parent / "sessions")
+    return WorkbenchApp(
+        endpoint,
+        config=config,
+        config_problems=problems,
+        model="llama3.1-8b",
+        fetch_models=False,
+        sessions_dir=config_dir.parent / "sessions",
+    )
 
 
 async def test_a_broken_user_theme_is_one_notification_and_the_app_works(config_dir: Path) -> None:
     (config_dir / "themes" / "oops.toml").write_text(
         '[colors]\nprimary = "#123456"\nbackground = "#000000"\nforeground = "#ffffff"\n'
-        'primery = "#ff0000"\n', encoding="utf-8")
+        'primery = "#ff0000"\n',
+        encoding="utf-8",
+    )
     (config_dir / "themes" / "mine.toml").write_text(
         'dark = false\n[colors]\nprimary = "#3366aa"\nbackground = "#fafafa"\n'
-        'foreground = "#111111"\n', encoding="utf-8")
+        'foreground = "#111111"\n',
+        encoding="utf-8",
+    )
     app = _app(config_dir)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
@@ -79,7 +88,8 @@ async def test_the_configured_theme_is_used_and_a_pick_is_saved(config_dir: Path
         await pilot.pause()
         assert app.theme == "workbench-light"
     assert config_file.read_text(encoding="utf-8") == CONFIG.replace(
-        'theme = "nord"', 'theme = "workbench-light"')
+        'theme = "nord"', 'theme = "workbench-light"'
+    )
 
 
 async def test_escape_in_the_picker_keeps_the_theme_and_the_file(config_dir: Path) -> None:
@@ -99,7 +109,9 @@ async def test_escape_in_the_picker_keeps_the_theme_and_the_file(config_dir: Pat
     assert config_file.read_text(encoding="utf-8") == CONFIG
 
 
-async def test_no_color_starts_on_the_ansi_theme(config_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_starts_on_the_ansi_theme(
+    config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     (config_dir / "config.toml").write_text(CONFIG, encoding="utf-8")
     app = _app(config_dir)

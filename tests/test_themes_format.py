@@ -53,7 +53,12 @@ def _contrast(a: str, b: str) -> float:
 
 def test_the_issue_s_themes_are_shipped() -> None:
     names = {load_theme_file(path).name for path in SHIPPED_FILES}
-    assert {"workbench-dark", "workbench-light", "workbench-high-contrast", "workbench-ansi"} <= names
+    assert {
+        "workbench-dark",
+        "workbench-light",
+        "workbench-high-contrast",
+        "workbench-ansi",
+    } <= names
     assert {"nord", "solarized-light"} <= names
 
 
@@ -62,8 +67,18 @@ def test_every_shipped_theme_sets_every_colour_explicitly(path: Path) -> None:
     spec = load_theme_file(path)
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     assert spec.name == path.stem
-    for key in ("primary", "secondary", "accent", "background", "surface", "panel",
-                "foreground", "success", "warning", "error"):
+    for key in (
+        "primary",
+        "secondary",
+        "accent",
+        "background",
+        "surface",
+        "panel",
+        "foreground",
+        "success",
+        "warning",
+        "error",
+    ):
         assert key in raw["colors"], key
     assert set(raw["output"]) == set(OUTPUT_ROLES)
     assert "pygments_style" in raw and "dark" in raw
@@ -72,8 +87,9 @@ def test_every_shipped_theme_sets_every_colour_explicitly(path: Path) -> None:
     assert {f"wb-{role}" for role in OUTPUT_ROLES} <= set(variables)
 
 
-@pytest.mark.parametrize("path", [p for p in SHIPPED_FILES if "ansi" not in p.stem],
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in SHIPPED_FILES if "ansi" not in p.stem], ids=lambda p: p.stem
+)
 def test_output_colours_are_readable_on_the_background(path: Path) -> None:
     spec = load_theme_file(path)
     # WCAG AA for normal text everywhere, AAA for the high-contrast theme.
@@ -101,9 +117,15 @@ def test_a_minimal_theme_derives_its_output_colours() -> None:
         ("name = \n", "not valid TOML"),
         (MINIMAL + "[output]\nprompt = 'blue-ish'\n", "output.prompt = 'blue-ish' is not a colour"),
         (MINIMAL.replace('foreground = "#eeeeee"', ""), "missing colors.foreground"),
-        ("pygment_style = 'nord'\n" + MINIMAL, "unknown key pygment_style (did you mean pygments_style?)"),
+        (
+            "pygment_style = 'nord'\n" + MINIMAL,
+            "unknown key pygment_style (did you mean pygments_style?)",
+        ),
         ('pygments_style = "nrod"\n' + MINIMAL, "did you mean 'nord'"),
-        (MINIMAL + "[output]\npromt = '#ffffff'\n", "unknown key output.promt (did you mean output.prompt?)"),
+        (
+            MINIMAL + "[output]\npromt = '#ffffff'\n",
+            "unknown key output.promt (did you mean output.prompt?)",
+        ),
         (MINIMAL.replace('"mine"', '"My Theme"'), "name = 'My Theme'"),
         ("dark = 'yes'\n" + MINIMAL, "'dark' must be true or false"),
         (MINIMAL + "[variables]\nborder = '#fff; color: red'\n", "is not a CSS value"),
@@ -210,11 +232,13 @@ def test_persisting_replaces_only_the_theme_value(tmp_path: Path) -> None:
 
 def test_persisting_adds_the_key_above_the_first_table(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text(CONFIG.replace('theme = "nord"  # was gruvbox before\n', ""), encoding="utf-8")
+    config.write_text(
+        CONFIG.replace('theme = "nord"  # was gruvbox before\n', ""), encoding="utf-8"
+    )
     persist_theme_choice(config, "nord")
     data = tomllib.loads(config.read_text(encoding="utf-8"))
     assert data["theme"] == "nord" and data["profiles"]["local"]["base_url"].endswith("8000")
-    assert "# theme = \"commented out" in config.read_text(encoding="utf-8")
+    assert '# theme = "commented out' in config.read_text(encoding="utf-8")
 
 
 def test_persisting_creates_a_missing_config_file(tmp_path: Path) -> None:
@@ -232,7 +256,9 @@ def test_persisting_refuses_to_touch_a_broken_config(tmp_path: Path) -> None:
 
 
 _keys = st.from_regex(r"[a-z][a-z_]{0,8}", fullmatch=True).filter(lambda k: k != "theme")
-_values = st.one_of(st.integers(), st.booleans(), st.text(max_size=20), st.lists(st.integers(), max_size=3))
+_values = st.one_of(
+    st.integers(), st.booleans(), st.text(max_size=20), st.lists(st.integers(), max_size=3)
+)
 _tables = st.dictionaries(_keys, _values, max_size=4)
 
 

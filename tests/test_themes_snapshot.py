@@ -33,8 +33,9 @@ def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_main_screen_per_theme(snap_compare, private_dirs: Path, theme: str) -> None:
     # A fixed, never-contacted URL keeps the status bar the same on every run.
     endpoint = Endpoint.from_env(base_url="http://127.0.0.1:9", api_key=None, environ={})
-    app = WorkbenchApp(endpoint, model="llama3.1-8b", fetch_models=False,
-                       sessions_dir=private_dirs / "sessions")
+    app = WorkbenchApp(
+        endpoint, model="llama3.1-8b", fetch_models=False, sessions_dir=private_dirs / "sessions"
+    )
 
     async def prepare(pilot) -> None:
         pilot.app.theme = theme
@@ -56,8 +57,14 @@ class ExportHost(App[None]):
         yield Static("")
 
     def on_mount(self) -> None:
-        request = CompletionRequest(model="llama3.1-8b", prompt=PROMPT, max_tokens=128, seed=1,
-                                    temperature=0.0, stop=["```\n"])
+        request = CompletionRequest(
+            model="llama3.1-8b",
+            prompt=PROMPT,
+            max_tokens=128,
+            seed=1,
+            temperature=0.0,
+            stop=["```\n"],
+        )
         self.push_screen(ExportScreen(request, "http://127.0.0.1:8080", initial_format="python"))
 
 

@@ -136,7 +136,9 @@ def test_no_color_picks_the_ansi_theme() -> None:
     assert initial_theme_name(None, available, {}) == "workbench-dark"
 
 
-async def test_the_app_starts_under_no_color(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_the_app_starts_under_no_color(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app = ThemedApp(user_dir=tmp_path)
     async with app.run_test() as pilot:

@@ -21,7 +21,12 @@ from workbench.api.request import CompletionRequest
 ExportFormat = Literal["curl", "python", "httpx", "json"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("curl", "python", "httpx", "json")
 # The language of each format, for pygments (lexer alias) and for a file name suffix.
-FORMAT_LANGUAGE: dict[str, str] = {"curl": "bash", "python": "python", "httpx": "python", "json": "json"}
+FORMAT_LANGUAGE: dict[str, str] = {
+    "curl": "bash",
+    "python": "python",
+    "httpx": "python",
+    "json": "json",
+}
 FORMAT_SUFFIX: dict[str, str] = {"curl": ".sh", "python": ".py", "httpx": ".py", "json": ".json"}
 
 DEFAULT_BASE_URL = "https://api.cerebras.ai"

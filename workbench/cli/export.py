@@ -21,7 +21,9 @@ def register(subparsers: Any) -> None:
         "is never written: the snippets read CEREBRAS_API_KEY from the environment. "
         "Exit codes: 0 ok, 2 session or exchange not found, bad flags, or the file exists.",
     )
-    parser.add_argument("session", metavar="SESSION", help="id (or unique prefix), file name or path")
+    parser.add_argument(
+        "session", metavar="SESSION", help="id (or unique prefix), file name or path"
+    )
     parser.add_argument(
         "--exchange",
         "-n",

@@ -73,8 +73,13 @@ class ExportScreen(ModalScreen[None]):
         Binding("y,ctrl+y", "copy", "Copy", id="export.copy"),
         Binding("s,ctrl+s", "ask_path", "Save", id="export.save"),
         *(
-            Binding(str(number), f"show_format('{fmt}')", FORMAT_TITLES[fmt], show=False,
-                    id=f"export.format_{fmt}")
+            Binding(
+                str(number),
+                f"show_format('{fmt}')",
+                FORMAT_TITLES[fmt],
+                show=False,
+                id=f"export.format_{fmt}",
+            )
             for number, fmt in enumerate(EXPORT_FORMATS, start=1)
         ),
         Binding("up", "scroll('up')", show=False),
@@ -201,8 +206,11 @@ class ExportScreen(ModalScreen[None]):
         path = Path(text).expanduser()
         if path.exists() and self._confirm_overwrite != path:
             self._confirm_overwrite = path
-            self.notify(f"{path} exists. Press Enter again to overwrite it.",
-                        severity="warning", markup=False)
+            self.notify(
+                f"{path} exists. Press Enter again to overwrite it.",
+                severity="warning",
+                markup=False,
+            )
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +218,7 @@ class ExportScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Could not save {path}: {error}", severity="error", markup=False)
             return
-        self.notify(f"Saved the {FORMAT_TITLES[self.format]} snippet to {path}",
-                    title="Saved", markup=False)
+        self.notify(
+            f"Saved the {FORMAT_TITLES[self.format]} snippet to {path}", title="Saved", markup=False
+        )
         self._hide_path_field()

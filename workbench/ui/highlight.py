@@ -200,7 +200,9 @@ def highlight_completion(text: str, style_name: str) -> Text:
         opening, _, _ = segment.text.partition("\n")
         result.append(opening + ("\n" if "\n" in segment.text else ""), FENCE_STYLE)
         result.append_text(highlight_code(segment.code, segment.language, style_name))
-        closing = segment.text[len(opening) + 1 + len(segment.code) :] if "\n" in segment.text else ""
+        closing = (
+            segment.text[len(opening) + 1 + len(segment.code) :] if "\n" in segment.text else ""
+        )
         if closing:
             result.append(closing, FENCE_STYLE)
     return result
