@@ -216,3 +216,26 @@ def test_default_folder_comes_from_the_data_dir(tmp_path: Path, monkeypatch: pyt
     store = SessionStore()
     assert store.directory == tmp_path / "data" / "sessions"
     assert os.path.isdir(store.save(Session.new()).path.parent)
+
+
+def test_config_sessions_dir_and_flag_override_the_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.sessions.location import resolve_sessions_dir
+
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(config_dir))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+    (config_dir / "config.toml").write_text(f'sessions_dir = "{(tmp_path / "from-config").as_posix()}"\n')
+    assert SessionStore().directory == tmp_path / "from-config"
+    assert resolve_sessions_dir(tmp_path / "flag") == tmp_path / "flag"
+
+
+def test_a_session_saved_through_another_spelling_of_the_folder_keeps_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    session = Session.new(title="one file")
+    SessionStore(tmp_path / "s").save(session)
+    session.exchanges.append(exchange("more"))
+    SessionStore("s").save(session)
+    assert len(session_files(tmp_path / "s")) == 1

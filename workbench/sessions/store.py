@@ -281,7 +281,7 @@ class SessionStore:
         session.base_url = scrub_base_url(session.base_url)
         with self._mutex, folder_lock(self.directory):
             info = session.storage
-            if not isinstance(info, StorageInfo) or info.path.parent != self.directory:
+            if not isinstance(info, StorageInfo) or not self._owns(info.path):
                 return self._create(session, touch)
             path = info.path
             try:
@@ -297,6 +297,15 @@ class SessionStore:
             atomic_write(path, data, exclusive=current is None)
             self._remember(session, path, data)
             return SaveResult(path=path, created=current is None, merged_from_disk=merged)
+
+    def _owns(self, path: Path) -> bool:
+        """Is ``path`` a file of this folder (however either was spelled)?"""
+        if path.parent == self.directory:
+            return True
+        try:
+            return path.parent.resolve() == self.directory.resolve()
+        except OSError:
+            return False
 
     def save_as_new(self, session: Session) -> SaveResult:
         """Save under a fresh id and file (e.g. after a conflict, or a replay result)."""
