@@ -1,9 +1,9 @@
 """From a request body to generated choices, and from those to Cerebras-shaped JSON.
 
 No I/O here: :func:`plan_completion` validates the request and sets up one
-:class:`~workbench.sim.model.Generation` per choice — run to the end at once for a whole
-response, advanced by the server as it streams otherwise (so the first token never waits for
-the last one). The server only decides *when* each piece goes out.
+:class:`~workbench.sim.model.Generation` per choice; the server advances them in slices as it
+answers (so a stream's first token never waits for its last one, and a huge request does not
+hold up other connections), and decides *when* each piece goes out.
 
 A request without ``seed`` gets a random one, so repeated requests vary like the real service;
 with a seed the text depends only on the seed, the prompt, the sampling parameters and the copy
@@ -107,7 +107,6 @@ class CompletionPlan:
     tokenizer: Tokenizer
     started_at: float = 0.0  # perf_counter when the server began working on it
     setup_time: float = 0.0  # reading and encoding the prompts (the unpaced prompt_time)
-    generation_time: float = 0.0  # generating whole responses up front (0 for a stream)
     chunk_prefix_bytes: bytes = b""
 
     @property
@@ -337,10 +336,6 @@ def plan_completion(
                 forced=[lead_token] if lead_token is not None else None,
             )
             choices.append(ChoicePlan(prompt_index * n + copy, prompt_text, generation))
-    setup_done = time.perf_counter()
-    if not request.stream:
-        for choice in choices:
-            choice.generation.advance_to_end()
     plan = CompletionPlan(
         id=f"chatcmpl-{uuid.uuid4()}",
         created=int(time.time()),
@@ -354,8 +349,7 @@ def plan_completion(
         logprobs=request.logprobs,
         tokenizer=tokenizer,
         started_at=started,
-        setup_time=setup_done - started,
-        generation_time=time.perf_counter() - setup_done,
+        setup_time=time.perf_counter() - started,
     )
     plan.chunk_prefix_bytes = plan.chunk_prefix()
     return plan

@@ -67,6 +67,8 @@ MAX_TOKENS_PER_CHUNK = 64
 UNPACED_TOKENS_PER_CHUNK = 4
 # How often a stalled response checks whether its client has gone away.
 STALL_POLL_S = 0.02
+# A whole (non-streamed) response is generated in slices this big, yielding in between.
+GENERATION_SLICE_TOKENS = 512
 
 AUTH_ERROR = error_body("Wrong API Key", "invalid_request_error", "api_key", "wrong_api_key")
 
@@ -327,7 +329,7 @@ class SimServer:
                 return await self._stream(exchange, plan, pace, fault, received)
             finally:
                 self.ledger.record(tokens=plan.completion_tokens, count_request=False)
-        self.ledger.record(tokens=plan.prompt_tokens + plan.completion_tokens, count_request=False)
+        self.ledger.record(tokens=plan.prompt_tokens, count_request=False)
         return await self._complete(exchange, plan, pace, fault, received)
 
     def _fault_for(self, request: HttpRequest) -> str | None:
@@ -422,15 +424,19 @@ class SimServer:
         received: float,
     ) -> bool:
         prompt_time = self._prompt_time(plan, pace)
-        if pace is None:
-            completion_time = plan.generation_time
-        else:
+        if pace is not None:
+            await asyncio.sleep(prompt_time)
+        generating = time.perf_counter()
+        for choice in plan.choices:
+            while not choice.generation.done:
+                choice.generation.advance(GENERATION_SLICE_TOKENS)
+                await asyncio.sleep(0)  # let other connections run between slices
+        if pace is not None:
             # Choices of a batch are generated side by side: the longest one sets the time.
             longest = max(len(choice.generation.tokens) for choice in plan.choices)
-            await asyncio.sleep(prompt_time)
-            generating = time.perf_counter()
-            await asyncio.sleep(longest / pace)
-            completion_time = time.perf_counter() - generating
+            await asyncio.sleep(max(0.0, generating + longest / pace - time.perf_counter()))
+        completion_time = time.perf_counter() - generating
+        self.ledger.record(tokens=plan.completion_tokens, count_request=False)
         finished = time.perf_counter()
         time_info = _time_info(received, plan.started_at, prompt_time, completion_time, finished)
         if fault == "malformed-sse":
