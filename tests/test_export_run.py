@@ -186,3 +186,18 @@ def test_json_export_is_the_body_the_client_sends(sim: ThreadedSim) -> None:
     sent = dict(sim.requests[-1].body)
     sent.pop("stream", None)  # complete() says stream=false; the request itself leaves it unset
     assert json.loads(render_export(request, "json")) == sent
+
+
+@pytest.mark.parametrize("fmt", ["python", "httpx"])
+def test_raw_token_snippets_print_the_token_ids(fmt: str, sim: ThreadedSim, tmp_path: Path) -> None:
+    request = _request(return_raw_tokens=True)
+
+    async def tokens() -> list[int] | None:
+        endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=SECRET, environ={})
+        async with CompletionClient(endpoint) as client:
+            return (await client.complete(request)).choices[0].tokens
+
+    expected = asyncio.run(tokens())
+    assert expected
+    output = _run_python(render_export(request, fmt, sim.base_url), tmp_path, _env())
+    assert output == f"{expected}\n"
