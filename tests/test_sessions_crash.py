@@ -73,3 +73,60 @@ def test_killed_writer_leaves_only_whole_files_and_loses_no_saved_exchange(tmp_p
     assert len(reported) > 20
     missing = [(sid, eid) for sid, eid in reported if eid not in saved.get(sid, set())]
     assert missing == []
+
+
+APPENDER = textwrap.dedent(
+    """
+    import sys
+    from workbench.api.request import CompletionRequest
+    from workbench.sessions.model import Exchange
+    from workbench.sessions.store import SessionStore
+
+    store = SessionStore(sys.argv[1])
+    session = store.load(sys.argv[2])
+    print("ready", flush=True)
+    sys.stdin.readline()  # both writers start together
+    for turn in range(int(sys.argv[3])):
+        exchange = Exchange.from_outcome(CompletionRequest(model="m", prompt=f"{sys.argv[4]} {turn}"), None)
+        session.exchanges.append(exchange)
+        store.save(session)
+        print(exchange.id, flush=True)
+    """
+)
+
+
+def test_two_processes_appending_to_one_session_lose_nothing(tmp_path: Path) -> None:
+    from workbench.sessions.model import Session
+    from workbench.sessions.store import SessionStore
+
+    store = SessionStore(tmp_path)
+    session = Session.new(title="shared by two")
+    store.save(session)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPENDER, str(tmp_path), session.id, "40", name],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("left", "right")
+    ]
+    for writer in writers:
+        assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+    for writer in writers:
+        assert writer.stdin is not None
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    reported = []
+    for writer in writers:
+        out, _ = writer.communicate(timeout=60)
+        assert writer.returncode == 0
+        reported += out.split()
+    final = SessionStore(tmp_path).load(session.id)
+    assert len(reported) == 80
+    assert sorted(e.id for e in final.exchanges) == sorted(reported)
+    assert len(list(tmp_path.glob("*.toml"))) == 1
+    # Each writer's own exchanges stay in the order it made them.
+    for name in ("left", "right"):
+        prompts = [e.request.prompt for e in final.exchanges if str(e.request.prompt).startswith(name)]
+        assert prompts == [f"{name} {turn}" for turn in range(40)]
