@@ -181,8 +181,12 @@ class SimWithMarker:
 
 
 def app_command(app: str, base_url: str, scenario: Scenario, config_dir: Path) -> list[str]:
-    if app == "standin":
-        return [sys.executable, str(REPO / "bench/standin/app.py"), "--base-url", base_url, "--max-tokens", str(scenario.tokens)]
+    if app.startswith("standin"):
+        widget = "log" if app == "standin-log" else "textarea"
+        return [
+            sys.executable, str(REPO / "bench/standin/app.py"), "--base-url", base_url,
+            "--max-tokens", str(scenario.tokens), "--widget", widget,
+        ]
     # The real app reads max_tokens from the config file's defaults (written by prepare_config).
     command = [sys.executable, "-m", "workbench", "--base-url", base_url]
     if scenario.ssh:
@@ -191,7 +195,7 @@ def app_command(app: str, base_url: str, scenario: Scenario, config_dir: Path) -
 
 
 def prepare_config(app: str, config_dir: Path, scenario: Scenario) -> None:
-    if app == "standin":
+    if app.startswith("standin"):
         return
     # min_tokens = max_tokens: the sim would otherwise end the text early with "stop".
     (config_dir / "config.toml").write_text(
@@ -312,6 +316,8 @@ def measure_once(
         quit_sent_at = time.monotonic()
         proc.stop(QUIT_KEY)
         shutil.rmtree(workdir, ignore_errors=True)
+        if result.problems:  # keep what the screen showed, to see why
+            result.final_screen = ScreenReplay(proc.chunks(), COLUMNS, ROWS).screen_before_quit(quit_sent_at)
 
     # Screen times, by replaying the recording through pyte.
     checks = {"startup": ((lambda text: STARTUP_PROBE in text), proc.spawned_at)}
@@ -529,7 +535,7 @@ def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md") -> N
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Streaming-display benchmark of the workbench TUI in a real pty.")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--app", choices=("workbench", "standin"), default="workbench")
+    parser.add_argument("--app", choices=("workbench", "standin", "standin-log"), default="workbench")
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
     parser.add_argument("--only", choices=("fast", "slow", "local"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
