@@ -61,6 +61,11 @@ class ThreadedSim:
                 loop.run_forever()
             finally:
                 loop.run_until_complete(self.server.stop())
+                # Anything still waiting (a wait_for_disconnect call) ends with the loop.
+                leftover = asyncio.all_tasks(loop)
+                for task in leftover:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
                 loop.close()
 
         self._loop = loop
