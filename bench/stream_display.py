@@ -241,7 +241,8 @@ def measure_once(
         command = [command[0], str(REPO / "bench/_app_tracer.py"), *command[3:]]
         env["WORKBENCH_TRACE"] = str(trace_to)
     if profile_to is not None:
-        command = ["py-spy", "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(profile_to), "--", *command]
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        command = [py_spy, "record", "--format", "raw", "--rate", "250", "--nonblocking", "-o", str(profile_to), "--", *command]
     proc = PtyProcess(command, env=env, columns=COLUMNS, rows=ROWS, cwd=str(REPO))
     result.spawned_at = proc.spawned_at
     probe_times: dict[str, float] = {}
