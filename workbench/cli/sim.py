@@ -74,6 +74,13 @@ def handle(args: argparse.Namespace) -> int:
     )
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        try:
+            # A service manager's SIGTERM stops it as cleanly as Ctrl+C does. Installed before
+            # the URL is printed, so whoever waits for that line can signal at once.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+        except (NotImplementedError, RuntimeError):  # not on this platform / thread
+            pass
         try:
             await server.start()
         except OSError as error:
@@ -89,12 +96,6 @@ def handle(args: argparse.Namespace) -> int:
             " — Ctrl+C to stop",
             flush=True,
         )
-        stop = asyncio.Event()
-        try:
-            # A service manager's SIGTERM stops it as cleanly as Ctrl+C does.
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        except (NotImplementedError, RuntimeError):  # not on this platform / thread
-            pass
         try:
             await stop.wait()
         finally:
