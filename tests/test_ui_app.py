@@ -376,3 +376,28 @@ async def test_export_shows_the_current_request(sim: Any) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
         assert app.screen.request.prompt == "Export me"
         assert app.screen.request.model == MODEL
+
+
+async def test_transcript_follows_the_stream_only_while_at_the_bottom(sim_factory: Any) -> None:
+    sim = await sim_factory(rate=100.0)
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        # min_tokens = max_tokens: the simulator cannot end the story early.
+        app.sidebar.query_one("#max_tokens").value = "3000"
+        app.sidebar.query_one("#min_tokens").value = "3000"
+        await send(pilot, "A long story")
+        transcript = app.transcript
+        await wait_for(pilot, lambda: transcript.max_scroll_y > 3)
+        assert transcript.following
+        transcript.scroll_home(animate=False)
+        await wait_for(pilot, lambda: not transcript.following)
+        height_when_left = transcript.max_scroll_y
+        await wait_for(pilot, lambda: transcript.max_scroll_y > height_when_left + 3)
+        assert transcript.scroll_y == 0  # reading up there is not interrupted
+        transcript.scroll_end(animate=False)
+        await wait_for(pilot, lambda: transcript.following)
+        height_when_back = transcript.max_scroll_y
+        await wait_for(pilot, lambda: transcript.max_scroll_y > height_when_back + 3)
+        await wait_for(pilot, lambda: transcript.scroll_y >= height_when_back + 3)
+        await pilot.press("escape")
+        await wait_finished(pilot)

@@ -12,6 +12,7 @@ from typing import Any, Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -136,6 +137,9 @@ class ExchangeView(Vertical):
     ExchangeView > .metrics { color: $text-muted; }
     """
 
+    class Grew(Message):
+        """Text was added; the transcript scrolls along if it is following the bottom."""
+
     def __init__(self, request: CompletionRequest, *, flush_hz: float = 60.0) -> None:
         super().__init__(classes="-streaming")
         self.request = request
@@ -214,6 +218,7 @@ class ExchangeView(Vertical):
         pending, self._pending = self._pending, {}
         for index, pieces in pending.items():
             self._choice(index).feed("".join(pieces))
+        self.post_message(self.Grew())
 
     def set_finish(self, index: int, reason: str | None) -> None:
         self._choice(index).set_finish(reason)
@@ -265,3 +270,4 @@ class ExchangeView(Vertical):
         elif status == "error":
             outcome.update(Text("✖ " + (error or "failed")))
         self.query_one(".metrics", Static).update(metrics_line(result) if result else "")
+        self.post_message(self.Grew())

@@ -70,7 +70,7 @@ class ParameterSidebar(VerticalScroll):
     ParameterSidebar .field { height: auto; margin: 0 0 1 0; }
     ParameterSidebar .field-name { color: $text-muted; }
     ParameterSidebar .switch-row { height: 1; margin: 0; }
-    ParameterSidebar .switch-row Label { padding: 0 1; }
+    ParameterSidebar .switch-row Label { padding: 0 0 0 1; }
     ParameterSidebar Switch { border: none; height: 1; padding: 0; width: 6; }
     ParameterSidebar Switch:focus { border: none; background-tint: $foreground 10%; }
     ParameterSidebar Input { width: 1fr; }

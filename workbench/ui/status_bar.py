@@ -30,8 +30,6 @@ class StatusBar(Horizontal):
     StatusBar > #speed { color: $text-accent; width: 18; }
     StatusBar > #quota { color: $text-muted; width: 1fr; }
     StatusBar > Sparkline { width: 16; height: 1; margin: 0 1 0 0; }
-    .-narrow StatusBar > #endpoint { display: none; }
-    .-narrow StatusBar > Sparkline { width: 8; }
     """
 
     offline: reactive[bool] = reactive(False)

@@ -1,14 +1,18 @@
 """The transcript: exchanges one under another, following the bottom only while you are there.
 
-Following uses Textual's scroll anchor: it keeps the view at the bottom as text arrives, and
-lets go as soon as the user scrolls up (coming back to the bottom re-engages it).
+``following`` is true while the view is scrolled to the bottom; text arriving then keeps it
+there. Scrolling up turns it off (reading earlier output is not interrupted); scrolling back to
+the bottom turns it on again. (Textual's ``anchor()`` does the same but bottom-aligns short
+content, which would push the first exchange to the foot of an empty screen.)
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
+from textual import on
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from workbench.api.request import CompletionRequest
@@ -42,8 +46,24 @@ the last exchange; **ctrl+y** copies its text.
         if self._hint:
             yield Static(self._hint, classes="hint")
 
-    def on_mount(self) -> None:
-        self.anchor()
+    following: reactive[bool] = reactive(True, init=False)
+    """True while the view sits at the bottom, so new text keeps it there."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y - 1
+
+    @on(ExchangeView.Grew)
+    def _follow(self, event: ExchangeView.Grew) -> None:
+        event.stop()
+        if self.following:
+            # After the layout has the new height; re-checked then, so a scroll up by the user
+            # in between is not undone.
+            self.call_after_refresh(self._scroll_if_following)
+
+    def _scroll_if_following(self) -> None:
+        if self.following:
+            self.scroll_end(animate=False, immediate=True)
 
     @property
     def exchanges(self) -> list[ExchangeView]:
