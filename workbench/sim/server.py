@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import socket
 import time
@@ -56,6 +57,8 @@ from workbench.sim.http import (
 from workbench.sim.model import MarkovModel, default_model
 from workbench.sim.ratelimit import RateLimitLedger
 from workbench.sim.tokenizer import Tokenizer, default_tokenizer
+
+_log = logging.getLogger(__name__)
 
 DEFAULT_RATE = 2000.0
 # Prompt processing is much faster than generation; this sets the simulated prompt_time.
@@ -225,6 +228,9 @@ class SimServer:
             # stop() cancels open connections. Ending the task normally (rather than as
             # cancelled) keeps Python 3.11's stream callback from logging a bogus traceback.
             pass
+        except Exception:
+            # A bug in the simulator: say so loudly; the client sees the connection close.
+            _log.exception("workbench.sim failed while answering a request")
         finally:
             self._connections.discard(task)
             writer.close()
