@@ -298,3 +298,34 @@ async def test_stop_spanning_tokens_is_cut_the_same_streamed_or_not(
     events = await stream_events(sim, **body, stop=[stop])
     assert streamed_text(events) == expected
     assert events[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_tiny_top_p_keeps_only_the_most_likely_token(sim: SimServer) -> None:
+    greedy = await complete(sim, prompt="Mr. Bennet", max_tokens=40, temperature=0)
+    for seed in (1, 2):
+        nucleus = await complete(sim, prompt="Mr. Bennet", max_tokens=40, top_p=1e-6, seed=seed)
+        assert nucleus["choices"][0]["text"] == greedy["choices"][0]["text"]
+
+
+async def test_min_tokens_postpones_the_natural_end(sim: SimServer) -> None:
+    prompt = "amusement,” replied Kitty"  # greedy ends after " fretfully."
+    result = await complete(sim, prompt=prompt, max_tokens=50, min_tokens=20, temperature=0)
+    assert result["usage"]["completion_tokens"] >= 20
+    assert result["choices"][0]["text"].startswith(" fretfully.")
+
+
+async def test_without_max_tokens_the_default_and_the_context_bound_the_length(
+    sim_factory: Any,
+) -> None:
+    sim = await sim_factory(models={"tiny": 64, MODEL: 8192})
+    tokenizer = default_tokenizer()
+    filled = await complete(sim, model="tiny", prompt="It is", min_tokens=-1)
+    assert filled["usage"]["completion_tokens"] == 64 - len(tokenizer.encode("It is"))
+    assert filled["choices"][0]["finish_reason"] == "length"
+    default = await complete(sim, prompt="It is", min_tokens=256, seed=1)
+    assert default["usage"]["completion_tokens"] == 256  # the default max_tokens
+    longer = await complete(sim, prompt="It is", min_tokens=300, seed=1)
+    assert longer["usage"]["completion_tokens"] >= 300  # min_tokens is honoured past it
+    async with httpx.AsyncClient(base_url=sim.base_url) as client:
+        listed = (await client.get("/v1/models")).json()
+    assert [m["id"] for m in listed["data"]] == ["tiny", MODEL]
