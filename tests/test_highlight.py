@@ -153,3 +153,9 @@ def test_junk_guesses_fall_back_to_plain_text(text: str) -> None:
 
 def test_an_unknown_fence_language_is_plain_text() -> None:
     assert highlight_code("x := 1\n", "no-such-language", "monokai").spans == []
+
+
+def test_styles_stay_on_their_words_when_the_code_has_carriage_returns() -> None:
+    text = highlight_code("def f():\r\n    return 1\r\n", "python", "monokai")
+    styled = {text.plain[span.start : span.end] for span in text.spans}
+    assert "def" in styled and "return" in styled

@@ -16,15 +16,16 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name, guess_lexer
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
+from rich.control import strip_control_codes
 from rich.style import Style
 from rich.syntax import Syntax, SyntaxTheme
-from rich.text import Text
+from rich.text import Span, Text
 
 # pygments' guess_lexer always returns *something*; on prose and on code it cannot place it
 # returns lexers scoring 0.01 (measured: a Python function → "Tera Term macro" 0.01, Rust →
@@ -161,33 +162,56 @@ def syntax_theme(style_name: str) -> SyntaxTheme:
         return Syntax.get_theme("monokai")
 
 
-def _foreground_only(style: Style) -> Style:
-    # The pygments style's background would paint only behind characters (ragged blocks) and
-    # fight the Textual theme's background, so code keeps the view's background.
-    return Style(
+@lru_cache(maxsize=4096)
+def _token_style(style_name: str, token_type: Any) -> Style | None:
+    """The style for one pygments token type, foreground only (None when it has none).
+
+    The pygments style's background would paint only behind characters (ragged blocks) and
+    fight the Textual theme's background, so code keeps the view's background. Cached: a
+    long block has tens of thousands of tokens but only a few dozen token types.
+    """
+    style = syntax_theme(style_name).get_style_for_token(token_type)
+    plain = Style(
         color=style.color,
         bold=style.bold,
         italic=style.italic,
         underline=style.underline,
         dim=style.dim,
     )
+    return None if not plain else plain
 
 
 def highlight_code(code: str, language: str, style_name: str) -> Text:
     """``code`` as Rich ``Text`` highlighted in ``style_name``. ``language`` is a pygments
     name or alias; empty means "guess". Plain text when the language is unknown or the guess
     is not believable. ``result.plain == code`` always."""
+    # Rich drops these control codes from anything it displays; dropping them before lexing
+    # keeps the span offsets in step with the text.
+    code = strip_control_codes(code)
     lexer = lexer_for(language, code)
-    text = Text()
     if lexer is None:
-        text.append(code)
-        return text
-    theme = syntax_theme(style_name)
-    for token_type, value in lexer.get_tokens(code):
-        text.append(value, _foreground_only(theme.get_style_for_token(token_type)))
-    if text.plain != Text(code).plain:  # a lexer that rewrote its input: show it untouched
         return Text(code)
-    return text
+    # Spans are built directly (runs of one style merged) rather than through Text.append,
+    # which cost more than the lexing itself. Measured here: ~2,000 tokens of Python in
+    # 0.03 s, 16,000 lines in 0.7 s (pygments' lexing is then nearly all of it).
+    pieces: list[str] = []
+    spans: list[Span] = []
+    offset = 0
+    run_start, run_style = 0, None
+    for token_type, value in lexer.get_tokens(code):
+        style = _token_style(style_name, token_type)
+        if style != run_style:
+            if run_style is not None and offset > run_start:
+                spans.append(Span(run_start, offset, run_style))
+            run_start, run_style = offset, style
+        pieces.append(value)
+        offset += len(value)
+    if run_style is not None and offset > run_start:
+        spans.append(Span(run_start, offset, run_style))
+    plain = "".join(pieces)
+    if plain != code:  # a lexer that rewrote its input: show it untouched
+        return Text(code)
+    return Text(plain, spans=spans)
 
 
 def highlight_completion(text: str, style_name: str) -> Text:
