@@ -200,6 +200,8 @@ def test_search_finds_titles_prompts_and_outputs(tmp_path: Path) -> None:
     assert [s.title for s in index.filter("frog")] == ["Misc"]
     assert index.filter("nothing like this") == []
     assert len(index.filter("")) == 3
+    # The search text was saved for the next start, whichever store instance listed the rows.
+    assert b"write a haiku" in (tmp_path / ".index" / "search.dat").read_bytes()
 
 
 def test_api_key_in_base_url_never_reaches_the_file(tmp_path: Path) -> None:

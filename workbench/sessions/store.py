@@ -130,6 +130,7 @@ class SessionStore:
         # search texts computed while the search cache was not loaded yet
         self._pending_search: dict[str, tuple[StatKey, str]] = {}
         self._keys: dict[str, StatKey] = {}
+        self._listed = False
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -166,6 +167,8 @@ class SessionStore:
                 summaries.append(summary)
             self._summaries.forget_missing(names)
             self._summaries.flush()
+            self._keys = {name: self._keys[name] for name in names}
+            self._listed = True
         summaries.sort(key=lambda s: s.updated_ts, reverse=True)
         return summaries
 
@@ -213,11 +216,18 @@ class SessionStore:
                     rows.append((summary, f"{summary.title}\n{summary.error}".lower()))
                     continue
                 key = self._keys.get(summary.name)
-                text = self._search.get(summary.name, key) if key else None
+                if key is None:  # rows listed by another store instance
+                    try:
+                        key = stat_key(summary.path.stat())
+                    except OSError:
+                        continue
+                    self._keys[summary.name] = key
+                text = self._search.get(summary.name, key)
                 if text is None:
                     text = self._search_text_from_file(summary)
                 rows.append((summary, text))
-            self._search.forget_missing(self._keys)
+            if self._listed:  # only a full listing knows which files are gone
+                self._search.forget_missing(self._keys)
             self._search.flush()
         return SearchIndex(rows)
 
