@@ -126,3 +126,31 @@ async def test_escape_cancels_the_file_name_then_closes(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ExportScreen)
+
+
+async def test_in_the_app_f8_exports_the_request_being_edited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.api.endpoint import Endpoint
+    from workbench.ui.app import WorkbenchApp
+
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+    endpoint = Endpoint.from_env(base_url=BASE_URL, api_key="sk-never-shown", environ={})
+    app = WorkbenchApp(
+        endpoint, model="llama3.1-8b", fetch_models=False, sessions_dir=tmp_path / "sessions"
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.prompt_pane.text = "Tell me about `ls` and $PATH"
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen)
+        await pilot.press("2", "y")
+        await pilot.pause()
+        copied = app.clipboard
+        assert 'prompt="Tell me about `ls` and $PATH"' in copied
+        assert f'base_url="{BASE_URL}"' in copied and "sk-never-shown" not in copied
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportScreen)
+        assert app.prompt_pane.text == "Tell me about `ls` and $PATH"  # keys did not leak
