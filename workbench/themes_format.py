@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -277,11 +277,7 @@ def load_theme_file(path: Path) -> ThemeSpec:
     except (OSError, UnicodeDecodeError) as error:
         raise ThemeFormatError(f"cannot be read: {error}") from None
     spec = parse_theme(text, default_name=path.stem)
-    return ThemeSpec(**{**_fields(spec), "source": path})
-
-
-def _fields(spec: ThemeSpec) -> dict[str, Any]:
-    return {name: getattr(spec, name) for name in spec.__slots__}  # type: ignore[attr-defined]
+    return replace(spec, source=path)
 
 
 def load_theme_dir(directory: Path) -> tuple[list[ThemeSpec], list[ThemeProblem]]:
