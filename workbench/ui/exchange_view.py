@@ -20,7 +20,7 @@ from workbench.api.request import CompletionRequest, prompt_kind
 from workbench.api.types import CompletionResult, TextDelta
 from workbench.ui.metrics_format import metrics_line
 from workbench.ui.prompt_forms import prompt_labels
-from workbench.ui.stream_text import StreamText
+from workbench.ui.stream_text import StreamText, visible_controls
 
 ExchangeStatus = str  # "streaming" | "complete" | "cancelled" | "error"
 
@@ -65,10 +65,12 @@ class ChoiceView(Vertical):
         self.logprobs: dict[str, Any] | None = None
         self.finish_reason: str | None = None
         self.output = StreamText(classes="output")
+        # The text exactly as received (the widget shows a terminal-safe version of it).
+        self._raw: list[str] = []
 
     def compose(self) -> ComposeResult:
         if self._label:
-            yield Static(Text(self._label), classes="choice-label")
+            yield Static(Text(visible_controls(self._label)), classes="choice-label")
         yield Static("", classes="echo")
         yield self.output
         yield Static("", classes="finish")
@@ -76,12 +78,14 @@ class ChoiceView(Vertical):
     @property
     def text(self) -> str:
         """The whole choice text as the server sent it (echo included)."""
-        return self._echo_seen + self.output.text
+        return self._echo_seen + self.completion_text
 
     @property
     def completion_text(self) -> str:
-        """Only the generated part (what *continue* and *copy* use)."""
-        return self.output.text
+        """Only the generated part, exactly as received (what *continue* and *copy* use)."""
+        if len(self._raw) > 1:
+            self._raw = ["".join(self._raw)]
+        return self._raw[0] if self._raw else ""
 
     def feed(self, text: str) -> None:
         if self._echo_expected is not None and len(self._echo_seen) < len(self._echo_expected):
@@ -89,9 +93,11 @@ class ChoiceView(Vertical):
             self._echo_seen += text[:take]
             text = text[take:]
             echo = self.query_one(".echo", Static)
-            echo.update(Text("echo: " + self._echo_seen))
+            echo.update(Text("echo: " + visible_controls(self._echo_seen)))
             echo.add_class("-present")
-        self.output.append(text)
+        if text:
+            self._raw.append(text)
+            self.output.append(text)
 
     def set_finish(self, reason: str | None) -> None:
         self.finish_reason = reason
@@ -104,6 +110,7 @@ class ChoiceView(Vertical):
             # The server did not echo the prompt verbatim: show everything as output.
             full = self.text
             self._echo_seen = ""
+            self._raw = [full]
             self.query_one(".echo", Static).remove_class("-present")
             self.output = StreamText(full, classes="output")
             self.query_one(".output").remove()
@@ -159,11 +166,11 @@ class ExchangeView(Vertical):
         kind = prompt_kind(self.request.prompt)
         header = "▶ " + ("tokens " if kind in ("tokens", "token_batches") else "")
         if len(labels) == 1:
-            yield Static(Text(header + labels[0]), classes="prompt")
+            yield Static(Text(visible_controls(header + labels[0])), classes="prompt")
         else:
             lines = [f"▶ batch of {len(labels)} prompts"]
             lines += [f"  [{n}] {_shorten(label)}" for n, label in enumerate(labels)]
-            yield Static(Text("\n".join(lines)), classes="prompt")
+            yield Static(Text(visible_controls("\n".join(lines))), classes="prompt")
         for index in range(self.request.choice_count):
             yield self._make_choice(index)
         yield Static("", classes="outcome")
@@ -268,6 +275,6 @@ class ExchangeView(Vertical):
         if status == "cancelled":
             outcome.update("⏹ cancelled — the partial text above is kept")
         elif status == "error":
-            outcome.update(Text("✖ " + (error or "failed")))
+            outcome.update(Text("✖ " + visible_controls(error or "failed")))
         self.query_one(".metrics", Static).update(metrics_line(result) if result else "")
         self.post_message(self.Grew())

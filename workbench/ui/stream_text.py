@@ -19,6 +19,20 @@ from textual.widget import Widget
 
 _WORDS = re.compile(r"\S+\s*|\s+")
 
+# Model output may carry ESC, CSI, OSC … which, drawn raw, would reach the terminal and could
+# recolour it, move the cursor or write the clipboard. They are shown as visible ``\xNN``
+# instead (as the CLI does); newline and tab pass (tab becomes spaces when appended).
+_VISIBLE_CONTROLS = {
+    code: f"\\x{code:02x}"
+    for code in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
+    if code not in (0x09, 0x0A)
+}
+
+
+def visible_controls(text: str) -> str:
+    """``text`` with every control character but newline and tab shown as ``\\xNN``."""
+    return text.translate(_VISIBLE_CONTROLS)
+
 
 def _hard_split(word: str, width: int) -> list[str]:
     """Split a word wider than the row into row-sized pieces (by terminal cells)."""
@@ -54,8 +68,11 @@ def wrap_paragraph(text: str, width: int) -> list[str]:
             rows.append(current)
             current, current_width = "", 0
         if not current and visible > width:
-            *full, rest = _hard_split(word, width)
+            # Split the visible part by cells; its trailing spaces stay on the last piece.
+            stripped = word.rstrip()
+            *full, rest = _hard_split(stripped, width)
             rows.extend(full)
+            rest += word[len(stripped):]
             current, current_width = rest, cell_len(rest)
             continue
         current += word
@@ -97,7 +114,7 @@ class StreamText(Widget):
 
     @property
     def text(self) -> str:
-        """Everything appended so far."""
+        """Everything shown so far (control characters made visible, tabs as spaces)."""
         if len(self._chunks) > 1:
             self._chunks = ["".join(self._chunks)]
         return self._chunks[0] if self._chunks else ""
@@ -111,7 +128,7 @@ class StreamText(Widget):
         """Add text at the end; the cost is proportional to ``text``, not to the whole."""
         if not text:
             return
-        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+        text = visible_controls(text.replace("\r", "").replace("\t", "    "))
         self._chunks.append(text)
         self._length += len(text)
         first, *rest = text.split("\n")
