@@ -42,6 +42,12 @@ async def test_typed_prompt_streams_into_the_transcript(sim: Any) -> None:
         [post] = completion_posts(sim)
         assert post.body["prompt"] == "Hello there"
         assert post.body["model"] == MODEL and post.body["stream"] is True
+        # The status bar: model, last speed, quota from the rate-limit headers, speed history.
+        status = app.status_bar
+        assert MODEL in str(status.query_one("#model").render())
+        assert "tok/s" in str(status.query_one("#speed").render())
+        assert "req/day" in str(status.query_one("#quota").render())
+        assert len(status.query_one("#speeds").data) == 1
 
 
 async def test_escape_cancels_mid_stream_and_keeps_the_partial_text(sim_factory: Any) -> None:
@@ -389,6 +395,9 @@ async def test_transcript_follows_the_stream_only_while_at_the_bottom(sim_factor
         transcript = app.transcript
         await wait_for(pilot, lambda: transcript.max_scroll_y > 3)
         assert transcript.following
+        # Live speed in the status bar while the stream runs.
+        await wait_for(pilot, lambda: app.status_bar.live_rate)
+        assert "⇣" in str(app.status_bar.query_one("#speed").render())
         transcript.scroll_home(animate=False)
         await wait_for(pilot, lambda: not transcript.following)
         height_when_left = transcript.max_scroll_y
@@ -401,3 +410,30 @@ async def test_transcript_follows_the_stream_only_while_at_the_bottom(sim_factor
         await wait_for(pilot, lambda: transcript.scroll_y >= height_when_back + 3)
         await pilot.press("escape")
         await wait_finished(pilot)
+
+
+async def test_logprobs_are_viewable(sim: Any) -> None:
+    from workbench.ui.logprobs_screen import LogprobsScreen
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#logprobs").value = "2"
+        await send(pilot, "Probabilities")
+        view = await wait_finished(pilot)
+        assert view.choices[0].logprobs and view.choices[0].logprobs.get("tokens")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogprobsScreen))
+        table = app.screen.query_one("DataTable")
+        assert table.row_count == len(view.choices[0].logprobs["tokens"])
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, LogprobsScreen))
+
+
+async def test_every_action_is_in_the_command_palette(sim: Any) -> None:
+    from workbench.ui.app import ACTION_TITLES
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert set(ACTION_TITLES.values()) <= titles
