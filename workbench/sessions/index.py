@@ -246,24 +246,31 @@ class SearchCache:
         self._texts: dict[str, tuple[list[int], str]] = {}
         self._dirty = False
 
-    def load(self) -> None:
-        if self.loaded:
-            return
-        self.loaded = True
+    def read_file(self) -> dict[str, tuple[list[int], str]]:
+        """The cached texts on disk ({} when missing or not ours); touches no state."""
         try:
             data = self.file.read_bytes().decode("utf-8")
             header_text, _, body = data.partition("\n")
             header = json.loads(header_text)
             if header.get("version") != INDEX_VERSION:
-                return
+                return {}
             entries = header["entries"]
             texts = body.split("\x00")
             if len(texts) != len(entries):
-                return
-            for entry, text in zip(entries, texts):
-                self._texts.setdefault(entry[0], (entry[1:], text))
+                return {}
+            return {entry[0]: (entry[1:], text) for entry, text in zip(entries, texts)}
         except (OSError, ValueError, KeyError, TypeError, IndexError):
-            self._texts.clear()
+            return {}
+
+    def adopt(self, texts: dict[str, tuple[list[int], str]]) -> None:
+        """Take what :meth:`read_file` returned; entries already in memory are newer."""
+        for name, entry in texts.items():
+            self._texts.setdefault(name, entry)
+        self.loaded = True
+
+    def load(self) -> None:
+        if not self.loaded:
+            self.adopt(self.read_file())
 
     def get(self, name: str, key: StatKey) -> str | None:
         entry = self._texts.get(name)
@@ -279,18 +286,21 @@ class SearchCache:
             del self._texts[name]
             self._dirty = True
 
-    def flush(self) -> None:
+    def take_payload(self) -> bytes | None:
+        """The file content to write when something changed (build it under the lock)."""
         if not (self._dirty and self.loaded):
-            return
+            return None
         names = list(self._texts)
         header = json.dumps(
             {"version": INDEX_VERSION, "entries": [[n, *self._texts[n][0]] for n in names]},
             ensure_ascii=False,
         )
-        payload = header + "\n" + "\x00".join(self._texts[n][1] for n in names)
+        self._dirty = False
+        return (header + "\n" + "\x00".join(self._texts[n][1] for n in names)).encode("utf-8")
+
+    def write(self, payload: bytes) -> None:
         try:
             self.file.parent.mkdir(exist_ok=True)
-            atomic_write(self.file, payload.encode("utf-8"), durable=False)
+            atomic_write(self.file, payload, durable=False)
         except OSError:
-            return
-        self._dirty = False
+            self._dirty = True  # try again next time

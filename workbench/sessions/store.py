@@ -136,39 +136,51 @@ class SessionStore:
 
     def list(self) -> list[SessionSummary]:
         """Every session file, newest first; unreadable files included with ``error`` set."""
-        summaries: list[SessionSummary] = []
-        with self._mutex:
+        # The lock is held only to consult and update the caches, never while files are
+        # parsed: a cold listing of thousands of files must not block the app's autosave.
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return []
+        stats: list[tuple[str, StatKey]] = []
+        now = time.time()
+        for entry in entries:
+            name = entry.name
+            if name.startswith(TEMP_PREFIX):
+                self._remove_if_stale(entry, now)
+                continue
+            if name.startswith(".") or not name.endswith(SESSION_SUFFIX):
+                continue
             try:
-                entries = list(os.scandir(self.directory))
-            except FileNotFoundError:
-                return []
-            names: list[str] = []
-            now = time.time()
-            for entry in entries:
-                name = entry.name
-                if name.startswith(TEMP_PREFIX):
-                    self._remove_if_stale(entry, now)
+                if not entry.is_file():
                     continue
-                if name.startswith(".") or not name.endswith(SESSION_SUFFIX):
-                    continue
-                try:
-                    if not entry.is_file():
-                        continue
-                    key = stat_key(entry.stat())
-                except OSError:
-                    continue
+                stats.append((name, stat_key(entry.stat())))
+            except OSError:
+                continue
+        missing: list[str] = []
+        found: dict[str, tuple[SessionSummary, StatKey]] = {}
+        with self._mutex:
+            for name, key in stats:
                 summary = self._summaries.get(name, key)
                 if summary is None:
-                    summary, key = self._summarize_file(self.directory / name)
-                    if summary is None:
-                        continue
-                names.append(name)
-                self._keys[name] = key
-                summaries.append(summary)
-            self._summaries.forget_missing(names)
-            self._summaries.flush()
-            self._keys = {name: self._keys[name] for name in names}
+                    missing.append(name)
+                else:
+                    found[name] = (summary, key)
+        parsed = [self._parse_file(self.directory / name) for name in missing]
+        with self._mutex:
+            for result in parsed:
+                if result is None:
+                    continue
+                summary, key, text = result
+                self._summaries.put(key, summary)
+                if text is not None:
+                    self._put_search(summary.name, key, text)
+                found[summary.name] = (summary, key)
+            self._summaries.forget_missing(found)
+            self._keys = {name: key for name, (_, key) in found.items()}
             self._listed = True
+            self._summaries.flush()
+        summaries = [summary for summary, _ in found.values()]
         summaries.sort(key=lambda s: s.updated_ts, reverse=True)
         return summaries
 
@@ -179,23 +191,20 @@ class SessionStore:
         except OSError:
             pass
 
-    def _summarize_file(self, path: Path) -> tuple[SessionSummary | None, StatKey]:
-        """Parse one file (it changed or is new) and cache its summary and search text."""
+    @staticmethod
+    def _parse_file(path: Path) -> tuple[SessionSummary, StatKey, str | None] | None:
+        """Summary, stat key and search text of one file (no shared state touched)."""
         try:
             with open(path, "rb") as handle:
                 key = stat_key(os.fstat(handle.fileno()))
                 data = handle.read()
         except OSError:
-            return None, (0, 0, 0)
+            return None
         try:
             session = decode(data)
         except SessionFormatError as error:
-            summary = unreadable(path, str(error), key[0])
-        else:
-            summary = summarize(path, session)
-            self._put_search(path.name, key, search_text(session))
-        self._summaries.put(key, summary)
-        return summary, key
+            return unreadable(path, str(error), key[0]), key, None
+        return summarize(path, session), key, search_text(session)
 
     def _put_search(self, name: str, key: StatKey, text: str) -> None:
         if self._search.loaded:
@@ -204,43 +213,46 @@ class SessionStore:
             self._pending_search[name] = (key, text)
 
     def search_index(self, summaries: list[SessionSummary]) -> SearchIndex:
-        """Load (or build) the searchable text for these rows; run it off the UI thread."""
+        """Load (or build) the searchable text for these rows; run it off the UI thread.
+
+        The search cache file is read, missing texts are parsed, and the file is written back
+        outside the lock; the lock only guards merging into the in-memory cache."""
+        loaded = self._search.read_file() if not self._search.loaded else None
         with self._mutex:
-            self._search.load()
+            if loaded is not None and not self._search.loaded:
+                self._search.adopt(loaded)
             for name, (key, text) in self._pending_search.items():
                 self._search.put(name, key, text)
             self._pending_search.clear()
-            rows: list[tuple[SessionSummary, str]] = []
+            plan: list[tuple[SessionSummary, StatKey | None, str | None]] = []
             for summary in summaries:
-                if not summary.readable:
-                    rows.append((summary, f"{summary.title}\n{summary.error}".lower()))
-                    continue
                 key = self._keys.get(summary.name)
-                if key is None:  # rows listed by another store instance
-                    try:
-                        key = stat_key(summary.path.stat())
-                    except OSError:
-                        continue
-                    self._keys[summary.name] = key
-                text = self._search.get(summary.name, key)
-                if text is None:
-                    text = self._search_text_from_file(summary)
-                rows.append((summary, text))
+                text = self._search.get(summary.name, key) if key is not None else None
+                plan.append((summary, key, text))
+        rows: list[tuple[SessionSummary, str]] = []
+        fresh: list[tuple[str, StatKey, str]] = []
+        for summary, key, text in plan:
+            if not summary.readable:
+                rows.append((summary, f"{summary.title}\n{summary.error}".lower()))
+                continue
+            if text is None:
+                result = self._parse_file(summary.path)
+                if result is None or result[2] is None:
+                    text = summary.title.lower()
+                else:
+                    key, text = result[1], result[2]
+                    fresh.append((summary.name, key, text))
+            rows.append((summary, text))
+        with self._mutex:
+            for name, key, text in fresh:
+                self._search.put(name, key, text)
+                self._keys.setdefault(name, key)
             if self._listed:  # only a full listing knows which files are gone
                 self._search.forget_missing(self._keys)
-            self._search.flush()
+            payload = self._search.take_payload()
+        if payload is not None:
+            self._search.write(payload)
         return SearchIndex(rows)
-
-    def _search_text_from_file(self, summary: SessionSummary) -> str:
-        try:
-            with open(summary.path, "rb") as handle:
-                key = stat_key(os.fstat(handle.fileno()))
-                session = decode(handle.read())
-        except (OSError, SessionFormatError):
-            return summary.title.lower()
-        text = search_text(session)
-        self._search.put(summary.name, key, text)
-        return text
 
     def search(self, query: str) -> list[SessionSummary]:
         return self.search_index(self.list()).filter(query)

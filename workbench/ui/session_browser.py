@@ -237,6 +237,8 @@ class SessionBrowser(Screen[Session | None]):
         self.summaries: list[SessionSummary] = []
         self.search_index: SearchIndex | None = None
         self.trashed: list[Path] = []
+        self._listing_pending = True
+        self._generation = 0
 
     def compose(self) -> ComposeResult:
         yield Static(f"Sessions — {self.store.directory}", id="browser-title", markup=False)
@@ -254,35 +256,49 @@ class SessionBrowser(Screen[Session | None]):
         return self.query_one("#search", Input).value
 
     def on_mount(self) -> None:
-        self.reload(load_search=False)
         self.query_one("#search", Input).focus()
-        # Start reading the search text only once the list is painted: the thread would
-        # otherwise compete with the first render for the interpreter.
-        self.call_after_refresh(self._load_search_index)
+        self.reload()
 
     # -- data ---------------------------------------------------------------------------------
 
-    def reload(self, keep: Path | None = None, load_search: bool = True) -> None:
-        """Read the listing again (cheap: unchanged files come from the index)."""
-        self.summaries = self.store.list()
+    def reload(self, keep: Path | None = None) -> None:
+        """Read the listing again, in a thread: cheap when the index is warm, but a folder
+        seen for the first time means parsing every file, and the UI must not freeze."""
+        self._generation += 1
+        self._list_sessions(self._generation, keep)
+
+    @work(thread=True, exclusive=True, group="session-list")
+    def _list_sessions(self, generation: int, keep: Path | None) -> None:
+        summaries = self.store.list()
+        self.app.call_from_thread(self._show_listing, generation, summaries, keep)
+
+    def _show_listing(
+        self, generation: int, summaries: list[SessionSummary], keep: Path | None
+    ) -> None:
+        if generation != self._generation or not self.is_attached:
+            return  # a newer listing is on its way, or the screen was closed
+        self.summaries = summaries
         self.search_index = None
+        self._listing_pending = False
         self._apply_filter(keep)
-        if load_search:
-            self._load_search_index()
+        # Read the search text once the list is painted: the thread would otherwise compete
+        # with the first render for the interpreter.
+        self.call_after_refresh(self._load_search_index, generation)
 
     @work(thread=True, exclusive=True, group="session-search-index")
-    def _load_search_index(self) -> None:
+    def _load_search_index(self, generation: int) -> None:
         summaries = self.summaries
         index = self.store.search_index(summaries)
-        self.app.call_from_thread(self._search_index_ready, summaries, index)
+        self.app.call_from_thread(self._search_index_ready, generation, index)
 
-    def _search_index_ready(self, summaries: list[SessionSummary], index: SearchIndex) -> None:
-        if summaries is self.summaries:
-            self.search_index = index
-            if self.query_text.strip():
-                self._apply_filter()
-            else:
-                self._update_status()
+    def _search_index_ready(self, generation: int, index: SearchIndex) -> None:
+        if generation != self._generation or not self.is_attached:
+            return
+        self.search_index = index
+        if self.query_text.strip():
+            self._apply_filter()
+        else:
+            self._update_status()
 
     def _apply_filter(self, keep: Path | None = None) -> None:
         query = self.query_text
@@ -298,6 +314,9 @@ class SessionBrowser(Screen[Session | None]):
         self._update_status()
 
     def _update_status(self) -> None:
+        if self._listing_pending:
+            self.query_one("#browser-status", Static).update("Loading sessions…")
+            return
         shown = len(self.table.rows)
         total = len(self.summaries)
         broken = sum(1 for s in self.summaries if not s.readable)
