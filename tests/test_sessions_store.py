@@ -241,3 +241,25 @@ def test_a_session_saved_through_another_spelling_of_the_folder_keeps_its_file(
     session.exchanges.append(exchange("more"))
     SessionStore("s").save(session)
     assert len(session_files(tmp_path / "s")) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.text(alphabet="abc \n", max_size=12), min_size=1, max_size=8),
+    st.lists(st.text(alphabet="abcABC ", max_size=5), min_size=1, max_size=6),
+)
+def test_search_narrowing_while_typing_matches_a_full_scan(texts: list[str], queries: list[str]) -> None:
+    from pathlib import Path as P
+
+    from workbench.sessions.index import SessionSummary
+    from workbench.sessions.store import SearchIndex
+
+    rows = [
+        (SessionSummary(P("."), f"{i}.toml", str(i), f"t{i}", "m", 1, None, 0.0), text.lower())
+        for i, text in enumerate(texts)
+    ]
+    index = SearchIndex(rows)
+    for query in queries:  # each query may extend, shorten or replace the previous one
+        words = query.lower().split()
+        expected = [summary.name for summary, text in rows if all(w in text for w in words)]
+        assert [s.name for s in index.filter(query)] == expected
