@@ -437,3 +437,23 @@ async def test_every_action_is_in_the_command_palette(sim: Any) -> None:
         await pilot.pause()
         titles = {command.title for command in app.get_system_commands(app.screen)}
         assert set(ACTION_TITLES.values()) <= titles
+
+
+async def test_clearing_mid_stream_files_the_cancelled_exchange_in_the_old_session(
+    sim_factory: Any, tmp_path: Any
+) -> None:
+    sim = await sim_factory(fault="stall", fault_times=1)
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "sessions")
+    async with app.run_test(size=SIZE) as pilot:
+        old_session = app.session
+        await send(pilot, "Interrupted")
+        view = await wait_for(pilot, lambda: app.transcript.last)
+        await wait_for(pilot, lambda: view.choices and view.choices[0].output.length > 0)
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: old_session.exchanges)
+        assert [e.status for e in old_session.exchanges] == ["cancelled"]
+        assert app.session is not old_session and app.session.exchanges == []
+        assert app.transcript.exchanges == []
+        await send(pilot, "Fresh start")
+        await wait_finished(pilot)
+        assert len(app.session.exchanges) == 1

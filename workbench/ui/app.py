@@ -275,7 +275,9 @@ class WorkbenchApp(App[None]):
         """Show a new exchange and send ``request`` (any request still running is cancelled)."""
         view = await self.transcript.start_exchange(request, flush_hz=self.flush_hz)
         self.transcript.scroll_end(animate=False)
-        run = ExchangeRun(request, view, on_response=self._show_rate_limits)
+        run = ExchangeRun(
+            request, view, on_response=self._show_rate_limits, session=self.session
+        )
         worker = self._run_request(run)
         self._runs[worker] = run
         self._active_run = run
@@ -316,7 +318,8 @@ class WorkbenchApp(App[None]):
             status = "error"
             error = error_message(failure) if failure is not None else "failed"
             result = getattr(failure, "partial", None) or run.partial()
-        run.view.finish(status, result, error=error, render=self.final_renderer())
+        if run.view.is_attached:  # not when the transcript was cleared meanwhile
+            run.view.finish(status, result, error=error, render=self.final_renderer())
         if run is self._active_run:
             self._active_run = None
             if self._speed_timer is not None:
@@ -345,7 +348,8 @@ class WorkbenchApp(App[None]):
     def _autosave(
         self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
     ) -> None:
-        if self.store is None or self.session is None:
+        session = run.session
+        if self.store is None or session is None:
             return
         from workbench.sessions.model import Exchange
 
@@ -358,8 +362,8 @@ class WorkbenchApp(App[None]):
                 started_at=run.started_at,
                 finished_at=run.finished_at,
             )
-            self.session.exchanges.append(exchange)
-            self.store.save(self.session)
+            session.exchanges.append(exchange)
+            self.store.save(session)
         except Exception as failure:  # noqa: BLE001 - a failed save must not lose the screen
             self.notify(f"Autosave failed: {failure}", severity="error", timeout=10)
 

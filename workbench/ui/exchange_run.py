@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
 from workbench.api.client import CompletionClient, CompletionStream
 from workbench.api.errors import APIStatusError, WorkbenchAPIError
@@ -46,6 +46,9 @@ class ExchangeRun:
     request: CompletionRequest
     view: ExchangeView
     on_response: Callable[[RateLimits], None] | None = None
+    # The session this exchange belongs to: fixed at the start, so clearing the transcript or
+    # loading another session while it runs cannot file it in the wrong place.
+    session: Any = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     finished_at: datetime | None = None
     rate_limits: RateLimits | None = None
