@@ -569,9 +569,13 @@ class WorkbenchApp(App[None]):
     def _reveal_field(self, field: str) -> None:
         sidebar = self.sidebar
         sidebar.display = True
-        for widget in sidebar.query(f"#field-{field} Input, #field-{field} Switch, #field-{field} Select"):
-            widget.focus()
-            sidebar.scroll_to_widget(widget)
+        for widget in sidebar.query(
+            f"#field-{field} Input, #field-{field} Switch, #field-{field} Select"
+        ):
+            widget.focus(scroll_visible=False)
+            # After the error lines have their height, so the field and its rule both show.
+            container = sidebar.query_one(f"#field-{field}")
+            sidebar.call_after_refresh(sidebar.scroll_to_widget, container, animate=False)
             break
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -24,8 +24,9 @@ _SEPARATOR_LINE = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 
 FORM_TITLES: dict[PromptForm, str] = {
     "text": "Prompt · text",
-    "batch": f"Prompt · batch: one prompt per block, blocks separated by a line '{BATCH_SEPARATOR}'",
-    "tokens": "Prompt · token ids: [1, 2, 3] or [[1, 2], [3, 4]]",
+    # Short enough to stay whole in the border at 80 columns.
+    "batch": f"Prompt · batch · a '{BATCH_SEPARATOR}' line separates prompts",
+    "tokens": "Prompt · token ids · [1, 2] or [[1, 2], [3]]",
 }
 
 

@@ -27,7 +27,7 @@ class StatusBar(Horizontal):
     StatusBar > #badge.-live { background: $success 40%; text-style: none; min-width: 5; }
     StatusBar > #endpoint { color: $text-muted; max-width: 28; }
     StatusBar > #model { max-width: 34; }
-    StatusBar > #speed { color: $text-accent; width: 18; }
+    StatusBar > #speed { color: $text-accent; width: auto; min-width: 12; }
     StatusBar > #quota { color: $text-muted; width: 1fr; }
     StatusBar > Sparkline { width: 16; height: 1; margin: 0 1 0 0; }
     """
