@@ -345,6 +345,7 @@ async def test_ssh_mode_turns_off_animation_and_flushes_less_often(sim: Any) -> 
         await send(pilot, "Over ssh")
         view = await wait_finished(pilot)
         assert view.status == "complete"
+        assert view._flush_interval >= 0.1  # the stream was drawn at most 10 times a second
 
 
 async def test_ctrl_o_loads_a_saved_session_into_the_transcript(sim: Any, tmp_path: Any) -> None:
@@ -458,3 +459,51 @@ async def test_clearing_mid_stream_files_the_cancelled_exchange_in_the_old_sessi
         await send(pilot, "Fresh start")
         await wait_finished(pilot)
         assert len(app.session.exchanges) == 1
+
+
+async def test_f6_moves_focus_between_the_panes(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.prompt_pane.editor
+        await pilot.press("f6")
+        assert app.focused is app.transcript
+        await pilot.press("f6")
+        assert app.focused is app.sidebar.query_one("#model")
+        await pilot.press("f6")
+        assert app.focused is app.prompt_pane.editor
+        await pilot.press("shift+f6")
+        assert app.focused is app.sidebar.query_one("#model")
+        await pilot.press("ctrl+b")  # hiding the sidebar hands its focus to the prompt
+        assert app.focused is app.prompt_pane.editor
+        await pilot.press("f6", "f6")  # and a hidden sidebar is skipped
+        assert app.focused is app.prompt_pane.editor
+
+
+async def test_ctrl_s_saves_the_session_now(sim: Any, tmp_path: Any) -> None:
+    sessions = tmp_path / "sessions"
+    app = make_app(sim.base_url, sessions_dir=sessions)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Save me")
+        await wait_finished(pilot)
+        saved = list(sessions.glob("*.toml"))
+        assert len(saved) == 1
+        before = saved[0].stat().st_mtime_ns
+        app.session.title = "Renamed here"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: any("saved" in n.message for n in app._notifications))
+        text = "".join(p.read_text("utf-8") for p in sessions.glob("*.toml"))
+        assert "Renamed here" in text
+        assert before  # the file existed before the explicit save: autosave wrote it
+
+
+async def test_editor_without_a_suspendable_terminal_keeps_the_prompt(
+    sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", "true")
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt_pane.text = "keep me"
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: any("editor" in n.message for n in app._notifications))
+        assert app.prompt_pane.text == "keep me"

@@ -441,6 +441,10 @@ class WorkbenchApp(App[None]):
 
     def action_toggle_sidebar(self) -> None:
         sidebar = self.sidebar
+        focused = self.focused
+        if sidebar.display and focused is not None and sidebar in focused.ancestors:
+            # Focus must not vanish with the sidebar: give it to the prompt.
+            self.prompt_pane.editor.focus()
         sidebar.display = not sidebar.display
 
     def action_focus_pane(self, step: int) -> None:
