@@ -263,3 +263,14 @@ def test_search_narrowing_while_typing_matches_a_full_scan(texts: list[str], que
         words = query.lower().split()
         expected = [summary.name for summary, text in rows if all(w in text for w in words)]
         assert [s.name for s in index.filter(query)] == expected
+
+
+def test_cached_listing_is_instant_and_the_checked_one_sees_changes(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path)
+    session = Session.new(title="before")
+    path = store.save(session).path
+    store.list()
+    path.write_bytes(path.read_bytes().replace(b'"before"', b'"after"'))
+    fresh = SessionStore(tmp_path)
+    assert [s.title for s in fresh.list_cached()] == ["before"]  # from the index, unchecked
+    assert [s.title for s in fresh.list()] == ["after"]

@@ -211,6 +211,25 @@ class SummaryCache:
             return summary
         return None
 
+    def all(self) -> list[SessionSummary]:
+        """Every summary in the index, without looking at the files (may be stale)."""
+        self._load()
+        summaries = []
+        for name, raw in self._raw.items():
+            cached = self._entries.get(name)
+            if cached is not None:
+                summaries.append(cached[1])
+                continue
+            if type(raw) is not list or len(raw) != 3 + len(_FIELDS):
+                continue
+            try:
+                summary = _summary_from_json(self.directory, name, raw)
+            except (TypeError, ValueError):
+                continue
+            self._entries[name] = ((raw[0], raw[1], raw[2]), summary)
+            summaries.append(summary)
+        return summaries
+
     def put(self, key: StatKey, summary: SessionSummary) -> None:
         self._load()
         self._entries[summary.name] = (key, summary)

@@ -134,6 +134,14 @@ class SessionStore:
 
     # -- listing ---------------------------------------------------------------------------
 
+    def list_cached(self) -> list[SessionSummary]:
+        """The listing as the index last recorded it, newest first, without looking at the
+        files: instant but possibly stale. Show it, then replace it with :meth:`list`."""
+        with self._mutex:
+            summaries = self._summaries.all()
+        summaries.sort(key=lambda s: s.updated_ts, reverse=True)
+        return summaries
+
     def list(self) -> list[SessionSummary]:
         """Every session file, newest first; unreadable files included with ``error`` set."""
         # The lock is held only to consult and update the caches, never while files are

@@ -238,6 +238,7 @@ class SessionBrowser(Screen[Session | None]):
         self.search_index: SearchIndex | None = None
         self.trashed: list[Path] = []
         self._listing_pending = True
+        self._provisional = False
         self._generation = 0
 
     def compose(self) -> ComposeResult:
@@ -269,21 +270,38 @@ class SessionBrowser(Screen[Session | None]):
 
     @work(thread=True, exclusive=True, group="session-list")
     def _list_sessions(self, generation: int, keep: Path | None) -> None:
+        if self._listing_pending:
+            # First paint from the index alone (no stat of every file); the checked listing
+            # follows a moment later and replaces it, keeping the cursor on its file.
+            cached = self.store.list_cached()
+            if cached:
+                self.app.call_from_thread(self._show_listing, generation, cached, keep, False)
         summaries = self.store.list()
-        self.app.call_from_thread(self._show_listing, generation, summaries, keep)
+        self.app.call_from_thread(self._show_listing, generation, summaries, keep, True)
 
     def _show_listing(
-        self, generation: int, summaries: list[SessionSummary], keep: Path | None
+        self,
+        generation: int,
+        summaries: list[SessionSummary],
+        keep: Path | None,
+        checked: bool,
     ) -> None:
         if generation != self._generation or not self.is_attached:
             return  # a newer listing is on its way, or the screen was closed
+        replacing_provisional = self._provisional and checked
+        self._provisional = not checked
         self.summaries = summaries
         self.search_index = None
         self._listing_pending = False
-        self._apply_filter(keep)
-        # Read the search text once the list is painted: the thread would otherwise compete
-        # with the first render for the interpreter.
-        self.call_after_refresh(self._load_search_index, generation)
+        if replacing_provisional and keep is None and self.table.cursor == 0:
+            # The user has not moved yet: stay on the newest row, whatever it now is.
+            self._apply_filter(top=True)
+        else:
+            self._apply_filter(keep)
+        if checked:
+            # Read the search text once the list is painted: the thread would otherwise
+            # compete with the first render for the interpreter.
+            self.call_after_refresh(self._load_search_index, generation)
 
     @work(thread=True, exclusive=True, group="session-search-index")
     def _load_search_index(self, generation: int) -> None:
@@ -300,7 +318,7 @@ class SessionBrowser(Screen[Session | None]):
         else:
             self._update_status()
 
-    def _apply_filter(self, keep: Path | None = None) -> None:
+    def _apply_filter(self, keep: Path | None = None, top: bool = False) -> None:
         query = self.query_text
         if not query.strip():
             rows = self.summaries
@@ -309,7 +327,7 @@ class SessionBrowser(Screen[Session | None]):
         else:  # full text still loading: titles only for now
             words = query.lower().split()
             rows = [s for s in self.summaries if all(w in s.title.lower() for w in words)]
-        current = self.table.current
+        current = None if top else self.table.current
         self.table.set_rows(rows, keep or (current.path if current else None))
         self._update_status()
 
