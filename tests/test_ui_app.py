@@ -265,13 +265,13 @@ async def test_every_exchange_is_autosaved(sim_factory: Any, tmp_path: Any) -> N
 
 async def test_config_problems_are_reported_and_the_app_starts(sim: Any, tmp_path: Any) -> None:
     config_file = tmp_path / "config.toml"
-    config_file.write_text('temprature = 1\n[defaults]\nmax_tokens = 7\ntop_p = 3\n', "utf-8")
+    config_file.write_text("temprature = 1\n[defaults]\nmax_tokens = 7\ntop_p = 3\n", "utf-8")
     config, problems = load_config(config_file)
     app = make_app(sim.base_url, config=config, config_problems=problems)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert any('temprature' in m and 'did you mean "temperature"' in m for m in messages)
+        assert any("temprature" in m and 'did you mean "temperature"' in m for m in messages)
         assert any("top_p" in m and "between 0 and 1" in m for m in messages)
         # Good settings still apply; the bad one fell back to "not sent".
         assert app.sidebar.query_one("#max_tokens").value == "7"

@@ -70,7 +70,9 @@ def test_tui_flags_parse(tmp_path: Path) -> None:
     assert (args.model, args.config, args.sessions_dir, args.ssh) == ("m", "c.toml", "s", True)
 
 
-def test_unknown_profile_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_profile_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from workbench.cli.tui import run
 
     path = tmp_path / "config.toml"

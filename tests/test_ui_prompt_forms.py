@@ -20,10 +20,12 @@ from workbench.ui.prompt_forms import (
 # Prompts that can be written in the batch form: no line that is only "---", and no newline
 # touching a separator (those newlines belong to the separator line).
 batch_prompt = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40).filter(
-    lambda p: not p.startswith("\n")
-    and not p.endswith("\n")
-    and all(line.strip() != BATCH_SEPARATOR for line in p.split("\n"))
-    and "\r" not in p
+    lambda p: (
+        not p.startswith("\n")
+        and not p.endswith("\n")
+        and all(line.strip() != BATCH_SEPARATOR for line in p.split("\n"))
+        and "\r" not in p
+    )
 )
 
 

@@ -172,7 +172,9 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
             return config, [ConfigProblem(f"{file}: no such config file; using defaults")]
         return config, []
     except (OSError, UnicodeDecodeError) as error:
-        return config, [ConfigProblem(f"{file}: cannot read the config file ({error}); using defaults")]
+        return config, [
+            ConfigProblem(f"{file}: cannot read the config file ({error}); using defaults")
+        ]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -275,8 +277,13 @@ def _read_defaults(value: Any, config: Config, report: _Reporter) -> None:
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
-             list: "a list of strings"}
+    names = {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a string",
+        list: "a list of strings",
+    }
     if kinds == (int, float):
         return "a number"
     return " or ".join(names[kind] for kind in kinds)
@@ -290,8 +297,6 @@ def _read_keymap(value: Any, config: Config, report: _Reporter) -> None:
         if key not in BINDING_IDS:
             report.add("keymap", key, "no such action" + _suggest(key, BINDING_IDS))
         elif not isinstance(item, str) or not _KEY_SPEC.match(item.replace(" ", "")):
-            report.add(
-                "keymap", key, 'must be keys like "ctrl+j" (several: "ctrl+j,f5")'
-            )
+            report.add("keymap", key, 'must be keys like "ctrl+j" (several: "ctrl+j,f5")')
         else:
             config.keymap[key] = item.replace(" ", "")

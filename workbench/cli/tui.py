@@ -27,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_connection_flags(parser)
     parser.add_argument("--profile", metavar="NAME", help="endpoint profile from the config file")
     parser.add_argument("--model", metavar="ID", help="model to start with")
-    parser.add_argument("--config", metavar="FILE", help="config file to read instead of the default")
+    parser.add_argument(
+        "--config", metavar="FILE", help="config file to read instead of the default"
+    )
     parser.add_argument("--sessions-dir", metavar="DIR", help="where sessions are autosaved")
     parser.add_argument(
         "--ssh",
@@ -92,7 +94,9 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
         close = difflib.get_close_matches(args.profile, list(config.profiles), n=1)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
-        print(f"workbench: no profile named {args.profile!r} in {config.path}{hint}", file=sys.stderr)
+        print(
+            f"workbench: no profile named {args.profile!r} in {config.path}{hint}", file=sys.stderr
+        )
         return EXIT_USAGE
     from workbench.api.client import Timeouts
     from workbench.api.endpoint import Endpoint
@@ -105,7 +109,11 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
         return EXIT_USAGE
     from workbench.ui.app import WorkbenchApp
 
-    timeouts = Timeouts() if args.timeout is None else Timeouts(connect=min(5.0, args.timeout), read=args.timeout)
+    timeouts = (
+        Timeouts()
+        if args.timeout is None
+        else Timeouts(connect=min(5.0, args.timeout), read=args.timeout)
+    )
     with ExitStack() as stack:
         endpoint = target.endpoint
         if target.offline:

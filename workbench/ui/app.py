@@ -65,40 +65,136 @@ OFFLINE_HINT = (
 )
 
 APP_BINDINGS: list[Binding] = [
-    Binding("ctrl+j,ctrl+enter,alt+enter", "send", "Send", id="send", priority=True,
-            tooltip="Send the prompt with the sidebar's parameters"),
-    Binding("escape", "cancel", "Cancel", id="cancel", priority=True,
-            tooltip="Stop the request in flight; its partial text is kept"),
-    Binding("ctrl+n", "continue", "Continue", id="continue", priority=True,
-            tooltip="Append the last completion to its prompt and send again"),
-    Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate", priority=True,
-            tooltip="Send the last request again, unchanged"),
-    Binding("ctrl+l", "clear", "Clear", id="clear", priority=True, show=False,
-            tooltip="Clear the transcript and start a new session"),
-    Binding("ctrl+y", "copy", "Copy", id="copy", priority=True,
-            tooltip="Copy the last completion to the clipboard (OSC 52, works over SSH)"),
-    Binding("ctrl+e", "edit", "$EDITOR", id="edit", priority=True, show=False,
-            tooltip="Edit the prompt in $VISUAL / $EDITOR"),
-    Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar", priority=True,
-            tooltip="Show or hide the parameter sidebar"),
+    Binding(
+        "ctrl+j,ctrl+enter,alt+enter",
+        "send",
+        "Send",
+        id="send",
+        priority=True,
+        tooltip="Send the prompt with the sidebar's parameters",
+    ),
+    Binding(
+        "escape",
+        "cancel",
+        "Cancel",
+        id="cancel",
+        priority=True,
+        tooltip="Stop the request in flight; its partial text is kept",
+    ),
+    Binding(
+        "ctrl+n",
+        "continue",
+        "Continue",
+        id="continue",
+        priority=True,
+        tooltip="Append the last completion to its prompt and send again",
+    ),
+    Binding(
+        "ctrl+r",
+        "regenerate",
+        "Regenerate",
+        id="regenerate",
+        priority=True,
+        tooltip="Send the last request again, unchanged",
+    ),
+    Binding(
+        "ctrl+l",
+        "clear",
+        "Clear",
+        id="clear",
+        priority=True,
+        show=False,
+        tooltip="Clear the transcript and start a new session",
+    ),
+    Binding(
+        "ctrl+y",
+        "copy",
+        "Copy",
+        id="copy",
+        priority=True,
+        tooltip="Copy the last completion to the clipboard (OSC 52, works over SSH)",
+    ),
+    Binding(
+        "ctrl+e",
+        "edit",
+        "$EDITOR",
+        id="edit",
+        priority=True,
+        show=False,
+        tooltip="Edit the prompt in $VISUAL / $EDITOR",
+    ),
+    Binding(
+        "ctrl+b",
+        "toggle_sidebar",
+        "Sidebar",
+        id="toggle_sidebar",
+        priority=True,
+        tooltip="Show or hide the parameter sidebar",
+    ),
     # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
     Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False, priority=True),
-    Binding("shift+f6", "focus_pane(-1)", "Previous pane", id="focus_previous_pane",
-            show=False, priority=True),
-    Binding("ctrl+s", "save", "Save", id="save", priority=True, show=False,
-            tooltip="Save the session now (it is autosaved after every exchange anyway)"),
-    Binding("ctrl+o", "sessions", "Sessions", id="sessions", priority=True,
-            tooltip="Browse saved sessions and load one"),
+    Binding(
+        "shift+f6",
+        "focus_pane(-1)",
+        "Previous pane",
+        id="focus_previous_pane",
+        show=False,
+        priority=True,
+    ),
+    Binding(
+        "ctrl+s",
+        "save",
+        "Save",
+        id="save",
+        priority=True,
+        show=False,
+        tooltip="Save the session now (it is autosaved after every exchange anyway)",
+    ),
+    Binding(
+        "ctrl+o",
+        "sessions",
+        "Sessions",
+        id="sessions",
+        priority=True,
+        tooltip="Browse saved sessions and load one",
+    ),
     Binding("f1", "help", "Help", id="help"),
-    Binding("ctrl+t", "prompt_form", "Form", id="prompt_form", priority=True, show=False,
-            tooltip="Switch the prompt form: text → batch → token ids"),
-    Binding("ctrl+g", "logprobs", "Logprobs", id="logprobs", priority=True, show=False,
-            tooltip="Show the logprobs of the last exchange"),
-    Binding("f7", "reset_parameters", "Reset params", id="reset_parameters", show=False,
-            priority=True,
-            tooltip="Reset every parameter to the defaults"),
-    Binding("f8", "export", "Export", id="export", priority=True, show=False,
-            tooltip="Show the request as curl / Python SDK / httpx / JSON"),
+    Binding(
+        "ctrl+t",
+        "prompt_form",
+        "Form",
+        id="prompt_form",
+        priority=True,
+        show=False,
+        tooltip="Switch the prompt form: text → batch → token ids",
+    ),
+    Binding(
+        "ctrl+g",
+        "logprobs",
+        "Logprobs",
+        id="logprobs",
+        priority=True,
+        show=False,
+        tooltip="Show the logprobs of the last exchange",
+    ),
+    Binding(
+        "f7",
+        "reset_parameters",
+        "Reset params",
+        id="reset_parameters",
+        show=False,
+        priority=True,
+        tooltip="Reset every parameter to the defaults",
+    ),
+    Binding(
+        "f8",
+        "export",
+        "Export",
+        id="export",
+        priority=True,
+        show=False,
+        tooltip="Show the request as curl / Python SDK / httpx / JSON",
+    ),
 ]
 # Descriptions for the command palette and the help screen, by action name.
 ACTION_TITLES: dict[str, str] = {
@@ -217,8 +313,12 @@ class WorkbenchApp(App[None]):
         for theme_problem in self.theme_problems:
             self.notify(str(theme_problem), title="Theme not loaded", severity="warning")
         for problem in self.config_problems:
-            self.notify(str(problem), title="Config problem (using defaults)",
-                        severity="warning", timeout=12)
+            self.notify(
+                str(problem),
+                title="Config problem (using defaults)",
+                severity="warning",
+                timeout=12,
+            )
         self._open_store()
         self.prompt_pane.editor.focus()
         if self.fetch_models:
@@ -275,9 +375,7 @@ class WorkbenchApp(App[None]):
         """Show a new exchange and send ``request`` (any request still running is cancelled)."""
         view = await self.transcript.start_exchange(request, flush_hz=self.flush_hz)
         self.transcript.scroll_end(animate=False)
-        run = ExchangeRun(
-            request, view, on_response=self._show_rate_limits, session=self.session
-        )
+        run = ExchangeRun(request, view, on_response=self._show_rate_limits, session=self.session)
         worker = self._run_request(run)
         self._runs[worker] = run
         self._active_run = run
@@ -394,8 +492,10 @@ class WorkbenchApp(App[None]):
             last.request.prompt, [view.completion_text for view in choices], tokens
         )
         if prompt is None:
-            self.notify("Cannot continue a token-id prompt whose output came back as text.",
-                        severity="warning")
+            self.notify(
+                "Cannot continue a token-id prompt whose output came back as text.",
+                severity="warning",
+            )
             return
         self.prompt_pane.load_prompt(prompt)
         await self.action_send()
@@ -505,9 +605,7 @@ class WorkbenchApp(App[None]):
         if session.exchanges:
             request = session.exchanges[-1].request
             self.prompt_pane.load_prompt(request.prompt)
-            self.sidebar.fill(
-                {name: getattr(request, name) for name in FIELD_NAMES}
-            )
+            self.sidebar.fill({name: getattr(request, name) for name in FIELD_NAMES})
         self.notify(f"Loaded session {session.display_title}.")
 
     def action_change_theme(self) -> None:

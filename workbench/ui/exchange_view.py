@@ -30,7 +30,9 @@ def _shorten(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def merge_logprobs(into: dict[str, Any] | None, piece: dict[str, Any] | None) -> dict[str, Any] | None:
+def merge_logprobs(
+    into: dict[str, Any] | None, piece: dict[str, Any] | None
+) -> dict[str, Any] | None:
     """Concatenate the list fields of OpenAI-legacy logprobs chunks (tokens, token_logprobs …)."""
     if not piece:
         return into
@@ -55,7 +57,9 @@ class ChoiceView(Vertical):
     ChoiceView > .final-output { height: auto; }
     """
 
-    def __init__(self, index: int, label: str | None, echo_expected: str | None, raw_tokens: bool) -> None:
+    def __init__(
+        self, index: int, label: str | None, echo_expected: str | None, raw_tokens: bool
+    ) -> None:
         super().__init__()
         self.index = index
         self._label = label
@@ -262,7 +266,7 @@ class ExchangeView(Vertical):
                 if choice.tokens is not None and view.raw_tokens and not shown:
                     view.feed("".join(f"{t} " for t in choice.tokens))
                 elif choice.text.startswith(shown) and len(choice.text) > len(shown):
-                    view.feed(choice.text[len(shown):])
+                    view.feed(choice.text[len(shown) :])
                 if choice.finish_reason and not view.finish_reason:
                     view.set_finish(choice.finish_reason)
                 if choice.logprobs and not view.logprobs:

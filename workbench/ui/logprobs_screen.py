@@ -24,7 +24,9 @@ def logprob_rows(choice_index: int, logprobs: dict[str, Any]) -> list[tuple[str,
         alternatives = ""
         if isinstance(top, dict):
             ranked = sorted(top.items(), key=lambda item: -(item[1] or -math.inf))
-            alternatives = "  ".join(f"{tok!r} {lp:.2f}" for tok, lp in ranked[:5] if lp is not None)
+            alternatives = "  ".join(
+                f"{tok!r} {lp:.2f}" for tok, lp in ranked[:5] if lp is not None
+            )
         probability = f"{math.exp(value):.1%}" if isinstance(value, (int, float)) else "–"
         shown = f"{value:.3f}" if isinstance(value, (int, float)) else "–"
         rows.append((str(choice_index), repr(str(token)), shown, probability, alternatives))

@@ -87,8 +87,8 @@ def parse_token_ids(text: str) -> ParsedPrompt:
         value = json.loads(stripped)
     except json.JSONDecodeError as error:
         return ParsedPrompt(
-            None, f"token ids: not valid JSON at line {error.lineno} column {error.colno} "
-            f"({error.msg})"
+            None,
+            f"token ids: not valid JSON at line {error.lineno} column {error.colno} ({error.msg})",
         )
     kind = prompt_kind(value)
     if kind not in ("tokens", "token_batches"):

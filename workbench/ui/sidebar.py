@@ -32,8 +32,19 @@ BUILTIN_DEFAULTS: dict[str, Any] = {"stream": True, "max_tokens": 256}
 
 # Every request field the sidebar edits, in the order it shows them.
 FIELD_NAMES = (
-    "model", "stream", "echo", "return_raw_tokens", "max_tokens", "min_tokens", "temperature",
-    "top_p", "seed", "stop", "grammar_root", "user", "logprobs",
+    "model",
+    "stream",
+    "echo",
+    "return_raw_tokens",
+    "max_tokens",
+    "min_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "stop",
+    "grammar_root",
+    "user",
+    "logprobs",
 )
 SWITCH_FIELDS = ("stream", "echo", "return_raw_tokens")
 INT_FIELDS = ("max_tokens", "min_tokens", "seed", "logprobs")

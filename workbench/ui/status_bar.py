@@ -61,7 +61,7 @@ class StatusBar(Horizontal):
     def add_speed(self, tokens_per_s: float) -> None:
         """Append a finished exchange's speed to the sparkline (keeps the last 20)."""
         sparkline = self.query_one(Sparkline)
-        history = list(sparkline.data or [])[-(SPARKLINE_LENGTH - 1):]
+        history = list(sparkline.data or [])[-(SPARKLINE_LENGTH - 1) :]
         sparkline.data = [*history, tokens_per_s]
         sparkline.tooltip = "client tok/s of recent exchanges: " + ", ".join(
             f"{value:,.0f}" for value in sparkline.data

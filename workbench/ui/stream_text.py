@@ -72,7 +72,7 @@ def wrap_paragraph(text: str, width: int) -> list[str]:
             stripped = word.rstrip()
             *full, rest = _hard_split(stripped, width)
             rows.extend(full)
-            rest += word[len(stripped):]
+            rest += word[len(stripped) :]
             current, current_width = rest, cell_len(rest)
             continue
         current += word
