@@ -149,7 +149,7 @@ def test_any_defaults_table_loads_without_raising(defaults: dict) -> None:
 
 
 def test_binding_ids_match_the_app() -> None:
-    from workbench.ui.app import APP_BINDINGS
+    from workbench.ui.bindings import APP_BINDINGS
 
     assert sorted(b.id for b in APP_BINDINGS) == sorted(BINDING_IDS)
 

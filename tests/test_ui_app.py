@@ -432,7 +432,7 @@ async def test_logprobs_are_viewable(sim: Any) -> None:
 
 
 async def test_every_action_is_in_the_command_palette(sim: Any) -> None:
-    from workbench.ui.app import ACTION_TITLES
+    from workbench.ui.bindings import ACTION_TITLES
 
     app = make_app(sim.base_url)
     async with app.run_test(size=SIZE) as pilot:

@@ -25,7 +25,6 @@ from typing import Any, Callable, Iterable
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -38,7 +37,8 @@ from workbench.api.client import CompletionClient, Timeouts
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult, RateLimits
-from workbench.config import BINDING_IDS, Config, ConfigProblem
+from workbench.config import Config, ConfigProblem
+from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
 from workbench.ui.continuation import continued_prompt
 from workbench.ui.exchange_run import ExchangeRun, error_message
 from workbench.themes_format import persist_theme_choice
@@ -64,160 +64,6 @@ OFFLINE_HINT = (
     "To use the real API: export CEREBRAS_API_KEY=… and restart (or pass --base-url URL)."
 )
 
-APP_BINDINGS: list[Binding] = [
-    Binding(
-        "ctrl+j,ctrl+enter,alt+enter",
-        "send",
-        "Send",
-        id="send",
-        priority=True,
-        tooltip="Send the prompt with the sidebar's parameters",
-    ),
-    Binding(
-        "escape",
-        "cancel",
-        "Cancel",
-        id="cancel",
-        priority=True,
-        tooltip="Stop the request in flight; its partial text is kept",
-    ),
-    Binding(
-        "ctrl+n",
-        "continue",
-        "Continue",
-        id="continue",
-        priority=True,
-        tooltip="Append the last completion to its prompt and send again",
-    ),
-    Binding(
-        "ctrl+r",
-        "regenerate",
-        "Regenerate",
-        id="regenerate",
-        priority=True,
-        tooltip="Send the last request again, unchanged",
-    ),
-    Binding(
-        "ctrl+l",
-        "clear",
-        "Clear",
-        id="clear",
-        priority=True,
-        show=False,
-        tooltip="Clear the transcript and start a new session",
-    ),
-    Binding(
-        "ctrl+y",
-        "copy",
-        "Copy",
-        id="copy",
-        priority=True,
-        tooltip="Copy the last completion to the clipboard (OSC 52, works over SSH)",
-    ),
-    Binding(
-        "ctrl+e",
-        "edit",
-        "$EDITOR",
-        id="edit",
-        priority=True,
-        show=False,
-        tooltip="Edit the prompt in $VISUAL / $EDITOR",
-    ),
-    Binding(
-        "ctrl+b",
-        "toggle_sidebar",
-        "Sidebar",
-        id="toggle_sidebar",
-        priority=True,
-        tooltip="Show or hide the parameter sidebar",
-    ),
-    # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
-    Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False, priority=True),
-    Binding(
-        "shift+f6",
-        "focus_pane(-1)",
-        "Previous pane",
-        id="focus_previous_pane",
-        show=False,
-        priority=True,
-    ),
-    Binding(
-        "ctrl+s",
-        "save",
-        "Save",
-        id="save",
-        priority=True,
-        show=False,
-        tooltip="Save the session now (it is autosaved after every exchange anyway)",
-    ),
-    Binding(
-        "ctrl+o",
-        "sessions",
-        "Sessions",
-        id="sessions",
-        priority=True,
-        tooltip="Browse saved sessions and load one",
-    ),
-    Binding("f1", "help", "Help", id="help"),
-    Binding(
-        "ctrl+t",
-        "prompt_form",
-        "Form",
-        id="prompt_form",
-        priority=True,
-        show=False,
-        tooltip="Switch the prompt form: text → batch → token ids",
-    ),
-    Binding(
-        "ctrl+g",
-        "logprobs",
-        "Logprobs",
-        id="logprobs",
-        priority=True,
-        show=False,
-        tooltip="Show the logprobs of the last exchange",
-    ),
-    Binding(
-        "f7",
-        "reset_parameters",
-        "Reset params",
-        id="reset_parameters",
-        show=False,
-        priority=True,
-        tooltip="Reset every parameter to the defaults",
-    ),
-    Binding(
-        "f8",
-        "export",
-        "Export",
-        id="export",
-        priority=True,
-        show=False,
-        tooltip="Show the request as curl / Python SDK / httpx / JSON",
-    ),
-]
-# Descriptions for the command palette and the help screen, by action name.
-ACTION_TITLES: dict[str, str] = {
-    "send": "Send the prompt",
-    "cancel": "Cancel the request in flight (keeps the partial text)",
-    "continue": "Continue: append the last completion to its prompt and send",
-    "regenerate": "Regenerate: send the last request again",
-    "clear": "Clear the transcript (starts a new session)",
-    "copy": "Copy the last completion to the clipboard",
-    "edit": "Edit the prompt in $EDITOR",
-    "toggle_sidebar": "Show or hide the parameter sidebar",
-    "focus_next_pane": "Focus the next pane",
-    "focus_previous_pane": "Focus the previous pane",
-    "save": "Save the session now",
-    "sessions": "Browse and load saved sessions",
-    "help": "Show keys and help",
-    "prompt_form": "Switch prompt form (text / batch / token ids)",
-    "logprobs": "Show logprobs of the last exchange",
-    "reset_parameters": "Reset parameters to defaults",
-    "export": "Export the request as curl / Python / JSON",
-}
-assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
-_ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
 
 
 class WorkbenchApp(App[None]):
@@ -469,7 +315,7 @@ class WorkbenchApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While a modal (help, sessions, logprobs) is open its own keys win.
-        if len(self.screen_stack) > 1 and action in _ACTION_NAMES:
+        if len(self.screen_stack) > 1 and action in ACTION_NAMES:
             return False
         if action == "cancel":
             return self._active_run is not None
