@@ -507,3 +507,13 @@ async def test_editor_without_a_suspendable_terminal_keeps_the_prompt(
         await pilot.press("ctrl+e")
         await wait_for(pilot, lambda: any("editor" in n.message for n in app._notifications))
         assert app.prompt_pane.text == "keep me"
+
+
+async def test_stop_sequences_are_sent_with_escapes_decoded(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#stop-0").value = "\\n\\n"
+        app.sidebar.query_one("#stop-2").value = "END"
+        await send(pilot, "Stop early")
+        await wait_finished(pilot)
+        assert completion_posts(sim)[0].body["stop"] == ["\n\n", "END"]

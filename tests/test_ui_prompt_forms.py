@@ -95,3 +95,20 @@ def test_continue_appends_each_output_to_its_prompt() -> None:
     # Token prompts whose output came back as text cannot be continued without a tokenizer.
     assert continued_prompt([1, 2], ["text"], [None]) is None
     assert json.dumps(continued_prompt("", [""])) == '""'
+
+
+@given(st.text(max_size=30))
+def test_stop_field_escapes_round_trip(text: str) -> None:
+    from workbench.ui.sidebar import decode_escapes, encode_escapes
+
+    assert decode_escapes(encode_escapes(text)) == text
+    assert "\n" not in encode_escapes(text)
+
+
+def test_stop_field_escapes_name_newline_and_tab() -> None:
+    from workbench.ui.sidebar import decode_escapes
+
+    assert decode_escapes("\\n\\n") == "\n\n"
+    assert decode_escapes("END\\t") == "END\t"
+    assert decode_escapes("a\\\\n") == "a\\n"
+    assert decode_escapes("C:\\x") == "C:\\x"  # an unknown escape stays as typed

@@ -61,11 +61,35 @@ FIELD_HELP: dict[str, str] = {
     "temperature": "0 – 1.5",
     "top_p": "0 – 1",
     "seed": "whole number (signed 64-bit); best-effort determinism",
-    "stop": f"up to {MAX_STOP_SEQUENCES} stop sequences; not included in the output",
+    "stop": f"up to {MAX_STOP_SEQUENCES} stop sequences, not included in the output; "
+    "\\n is a newline, \\t a tab, \\\\ a backslash",
     "grammar_root": "structured-output root rule",
     "user": "end-user id",
     "logprobs": f"whole number 0 – {MAX_LOGPROBS}: top alternatives per token",
 }
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+_UNESCAPES = {value: "\\" + key for key, value in _ESCAPES.items()}
+
+
+def decode_escapes(text: str) -> str:
+    """A one-line field's ``\\n``, ``\\t``, ``\\r`` and ``\\\\`` as the characters they name
+    (a stop sequence is often a blank line, which a one-line input cannot hold)."""
+    out: list[str] = []
+    chars = iter(text)
+    for char in chars:
+        if char == "\\":
+            following = next(chars, "")
+            out.append(_ESCAPES.get(following, "\\" + following))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def encode_escapes(text: str) -> str:
+    """Inverse of :func:`decode_escapes`, for showing a saved stop sequence in its field."""
+    return "".join(_UNESCAPES.get(char, char) for char in text)
 
 
 class ParameterSidebar(VerticalScroll):
@@ -141,7 +165,10 @@ A broken rule is shown under the field in red and sending is refused until it is
         with Vertical(classes="field", id="field-stop"):
             yield Label(f"stop (≤ {MAX_STOP_SEQUENCES})", classes="field-name")
             for number in range(MAX_STOP_SEQUENCES):
-                yield Input(id=f"stop-{number}", compact=True, placeholder=f"stop {number + 1}")
+                hint = "  (\\n = newline)" if number == 0 else ""
+                yield Input(
+                    id=f"stop-{number}", compact=True, placeholder=f"stop {number + 1}{hint}"
+                )
             yield Static("", classes="field-error", id="error-stop")
         with Vertical(classes="field", id="field-grammar_root"):
             yield Label("grammar_root", classes="field-name")
@@ -187,7 +214,7 @@ A broken rule is shown under the field in red and sending is refused until it is
             stops = [stop] if isinstance(stop, str) else list(stop or [])
             for number in range(MAX_STOP_SEQUENCES):
                 text = stops[number] if number < len(stops) else ""
-                self.query_one(f"#stop-{number}", Input).value = text
+                self.query_one(f"#stop-{number}", Input).value = encode_escapes(text)
             root = values.get("grammar_root")
             select = self.query_one("#grammar_root", Select)
             if root in GRAMMAR_ROOTS:
@@ -227,7 +254,7 @@ A broken rule is shown under the field in red and sending is refused until it is
         user = self.query_one("#user", Input).value
         values["user"] = user or None
         stops = [self.query_one(f"#stop-{n}", Input).value for n in range(MAX_STOP_SEQUENCES)]
-        stops = [s for s in stops if s]
+        stops = [decode_escapes(s) for s in stops if s]
         values["stop"] = stops or None
         root = self.query_one("#grammar_root", Select).value
         values["grammar_root"] = root if isinstance(root, str) else None
