@@ -59,10 +59,7 @@ from workbench.ui.transcript import Transcript
 LOCAL_FLUSH_HZ = 60.0
 SSH_FLUSH_HZ = 10.0
 
-OFFLINE_HINT = (
-    "Offline simulator: answers are generated locally, nothing leaves this machine. "
-    "To use the real API: export CEREBRAS_API_KEY=… and restart (or pass --base-url URL)."
-)
+OFFLINE_HINT = "Offline simulator (made-up text). Real API: export CEREBRAS_API_KEY=… and restart."
 
 
 
