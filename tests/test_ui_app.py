@@ -36,6 +36,8 @@ async def test_typed_prompt_streams_into_the_transcript(sim: Any) -> None:
         view = await wait_finished(pilot)
         assert view.status == "complete"
         assert view.completion_text.strip()
+        # Everything that arrived is on screen (the last buffered piece was flushed).
+        assert view.choices[0].output.text == view.completion_text
         screen = shown_text(view)
         assert "▶ Hello there" in screen
         assert "TTFT" in screen and "tok/s" in screen and "finish" in screen

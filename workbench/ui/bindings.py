@@ -76,6 +76,7 @@ APP_BINDINGS: list[Binding] = [
         "Sidebar",
         id="toggle_sidebar",
         priority=True,
+        show=False,
         tooltip="Show or hide the parameter sidebar",
     ),
     # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
