@@ -374,6 +374,9 @@ async def test_ctrl_o_loads_a_saved_session_into_the_transcript(sim: Any, tmp_pa
         await send(pilot, "And more")
         await wait_finished(pilot, count=2)
         assert len(app.session.exchanges) == 2
+    # ... saved into the same file, not a copy.
+    [only] = list(sessions.glob("*.toml"))
+    assert "And more" in only.read_text("utf-8")
 
 
 async def test_export_shows_the_current_request(sim: Any) -> None:
@@ -519,3 +522,14 @@ async def test_stop_sequences_are_sent_with_escapes_decoded(sim: Any) -> None:
         await send(pilot, "Stop early")
         await wait_finished(pilot)
         assert completion_posts(sim)[0].body["stop"] == ["\n\n", "END"]
+
+
+async def test_a_server_rejection_naming_a_field_is_shown_on_that_field(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#max_tokens").value = "100000000"
+        await send(pilot, "Too long")
+        view = await wait_finished(pilot)
+        assert view.status == "error" and "HTTP 400" in (view.error or "")
+        field_error = str(app.sidebar.query_one("#error-max_tokens").render())
+        assert "server:" in field_error and "context length" in field_error

@@ -35,7 +35,7 @@ from textual.worker import Worker, WorkerState
 from workbench import paths
 from workbench.api.client import CompletionClient, Timeouts
 from workbench.api.endpoint import Endpoint
-from workbench.api.request import CompletionRequest
+from workbench.api.request import CompletionRequest, FieldError
 from workbench.api.types import CompletionResult, RateLimits
 from workbench.config import Config, ConfigProblem
 from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
@@ -60,7 +60,6 @@ LOCAL_FLUSH_HZ = 60.0
 SSH_FLUSH_HZ = 10.0
 
 OFFLINE_HINT = "Offline simulator (made-up text). Real API: export CEREBRAS_API_KEY=… and restart."
-
 
 
 class WorkbenchApp(App[None]):
@@ -259,6 +258,7 @@ class WorkbenchApp(App[None]):
             status = "error"
             error = error_message(failure) if failure is not None else "failed"
             result = getattr(failure, "partial", None) or run.partial()
+            self._point_at_field(failure)
         if run.view.is_attached:  # not when the transcript was cleared meanwhile
             run.view.finish(status, result, error=error, render=self.final_renderer())
         if run is self._active_run:
@@ -272,6 +272,13 @@ class WorkbenchApp(App[None]):
                 self.status_bar.add_speed(result.metrics.client_tokens_per_s)
             self._show_rate_limits(result.rate_limits)
         self._autosave(run, status, result, error)
+
+    def _point_at_field(self, failure: BaseException | None) -> None:
+        """A 400 that names a request field (``param``) is also shown on that field."""
+        param = getattr(failure, "param", None)
+        message = getattr(failure, "message", None)
+        if param in FIELD_NAMES and message:
+            self.sidebar.show_errors([FieldError(param, f"server: {message}")])
 
     def final_renderer(self) -> Callable[[str], Any] | None:
         """How finished text is drawn: code fences highlighted in the current theme's style."""
