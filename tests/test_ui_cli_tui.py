@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -79,3 +88,58 @@ def test_unknown_profile_is_a_usage_error(
     path.write_text('[profiles.local]\nbase_url = "http://127.0.0.1:1"\n', encoding="utf-8")
     assert run(parse("--config", str(path), "--profile", "locl"), environ={}) == 2
     assert 'did you mean "local"' in capsys.readouterr().err
+
+
+def test_workbench_with_no_arguments_opens_the_tui_on_the_offline_simulator(
+    tmp_path: Path,
+) -> None:
+    """The real entry point on a real pseudo-terminal: badge, a streamed exchange, autosave."""
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "TERM": "xterm-256color",
+        "WORKBENCH_CONFIG_DIR": str(tmp_path / "config"),
+        "WORKBENCH_DATA_DIR": str(tmp_path / "data"),
+    }
+    controller, terminal = pty.openpty()
+
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workbench"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(terminal)
+    screen = bytearray()
+
+    def read_until(marker: bytes, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while marker not in screen:
+            assert time.monotonic() < deadline, f"{marker!r} never appeared"
+            ready, _, _ = select.select([controller], [], [], 0.5)
+            if ready:
+                try:
+                    screen.extend(os.read(controller, 65536))
+                except OSError:
+                    raise AssertionError(f"the app exited before {marker!r} appeared") from None
+
+    try:
+        read_until(b"OFFLINE SIMULATOR")
+        read_until(b"CEREBRAS_API_KEY=")
+        os.write(controller, b"Hello from a terminal")
+        read_until(b"Hello from a terminal")
+        os.write(controller, b"\n")  # ctrl+j
+        read_until(b"TTFT")
+        os.write(controller, b"\x11")  # ctrl+q
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(controller)
+    saved = list((tmp_path / "data" / "sessions").glob("*.toml"))
+    assert len(saved) == 1 and "Hello from a terminal" in saved[0].read_text("utf-8")
