@@ -70,3 +70,14 @@ async def test_exchange_view_keeps_raw_text_but_draws_it_safely() -> None:
         assert "\\x1b[31m" in choice.output.text
         prompt = str(view.query_one(".prompt").render())
         assert "\x1b" not in prompt and "\\x1b]52" in prompt
+
+
+def test_long_prompts_are_clipped_in_the_transcript_with_a_count() -> None:
+    from workbench.ui.exchange_view import clip_prompt
+
+    assert clip_prompt("short\nprompt") == "short\nprompt"
+    many = "\n".join(f"line {n}" for n in range(40))
+    clipped = clip_prompt(many)
+    assert clipped.startswith("line 0\n") and clipped.endswith("… (28 more lines)")
+    wide = "x" * 5000
+    assert clip_prompt(wide).endswith("… (3,000 more characters)")

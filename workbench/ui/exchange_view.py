@@ -30,6 +30,20 @@ def _shorten(text: str, limit: int = 60) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def clip_prompt(text: str, max_lines: int = 12, max_chars: int = 2000) -> str:
+    """A long prompt's head, saying how much is not shown (the session file has all of it)."""
+    lines = text.split("\n")
+    head = "\n".join(lines[:max_lines])
+    if len(head) > max_chars:
+        head = head[:max_chars]
+    hidden_chars = len(text) - len(head)
+    if hidden_chars <= 0:
+        return text
+    hidden_lines = text.count("\n") - head.count("\n")
+    more = f"{hidden_lines:,} more lines" if hidden_lines else f"{hidden_chars:,} more characters"
+    return f"{head}… ({more})"
+
+
 def merge_logprobs(
     into: dict[str, Any] | None, piece: dict[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -170,7 +184,8 @@ class ExchangeView(Vertical):
         kind = prompt_kind(self.request.prompt)
         header = "▶ " + ("tokens " if kind in ("tokens", "token_batches") else "")
         if len(labels) == 1:
-            yield Static(Text(visible_controls(header + labels[0])), classes="prompt")
+            shown = clip_prompt(labels[0])
+            yield Static(Text(visible_controls(header + shown)), classes="prompt")
         else:
             lines = [f"▶ batch of {len(labels)} prompts"]
             lines += [f"  [{n}] {_shorten(label)}" for n, label in enumerate(labels)]
