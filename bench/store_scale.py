@@ -151,12 +151,14 @@ async def browser_timings(directory: Path, runs: int) -> dict[str, list[float]]:
 
     def spy_render_line(self: SessionTable, y: int):  # type: ignore[no-untyped-def]
         strip = render_line(self, y)
-        if y >= 1 and self.rows and "at" not in painted:
-            painted["at"] = time.perf_counter()
+        if y >= 1 and self.rows:
+            now = time.perf_counter()
+            painted.setdefault("first", now)
+            painted.setdefault("at", now)
         return strip
 
     def spy_set_rows(self: SessionTable, *args, **kwargs):  # type: ignore[no-untyped-def]
-        painted.pop("at", None)
+        painted.pop("at", None)  # "at": the first paint after the latest rows
         return set_rows(self, *args, **kwargs)
 
     SessionTable.render_line = spy_render_line  # type: ignore[method-assign]
@@ -169,7 +171,8 @@ async def browser_timings(directory: Path, runs: int) -> dict[str, list[float]]:
             yield Footer()
 
     timings: dict[str, list[float]] = {
-        k: [] for k in ("open", "open_pilot", "key", "key_pilot", "baseline_open", "baseline_key")
+        k: []
+        for k in ("open", "open_checked", "open_pilot", "key", "key_pilot", "baseline_open", "baseline_key")
     }
     query = "lantern"
     try:
@@ -192,11 +195,15 @@ async def browser_timings(directory: Path, runs: int) -> dict[str, list[float]]:
                 start = time.perf_counter()
                 await app.push_screen(SessionBrowser(store))
                 await pilot.pause()
-                timings["open_pilot"].append(time.perf_counter() - start)
-                assert "at" in painted, "the browser painted no rows"
-                timings["open"].append(painted["at"] - start)
-                await app.workers.wait_for_complete()  # search text loaded in the background
+                assert "first" in painted, "the browser painted no rows"
+                timings["open"].append(painted["first"] - start)
+                # Then the checked listing (every file stat'ed) replaces the one from the index,
+                # and the search text loads in the background.
+                await app.workers.wait_for_complete()
                 await pilot.pause()
+                timings["open_pilot"].append(time.perf_counter() - start)
+                # "at" is the first paint after the last set_rows: the checked listing's.
+                timings["open_checked"].append(painted["at"] - start)
                 for char in query:
                     start = time.perf_counter()
                     await pilot.press(char)
@@ -284,7 +291,7 @@ def main() -> int:
     lines = [
         SECTION_TITLE,
         "",
-        "How fast the session browser opens and searches a folder of 10,000 sessions. Each figure "
+        f"How fast the session browser opens and searches a folder of {args.sessions:,} sessions. Each figure "
         "is the median of several runs, each with a fresh `SessionStore` (only the on-disk index "
         "helps, nothing cached in memory); the OS file cache is warm.",
         "",
@@ -298,7 +305,8 @@ def main() -> int:
         "|---|---:|---|---|",
         f"| `store.list()` first time (no index: parses every file, writes the index) | {cold_list_s * 1000:.0f} | one run | once per folder |",
         f"| `store.list()` with the index | {median_ms(warm_lists)} | {runs_ms(warm_lists)} | |",
-        f"| **open the browser until the first rows are painted** | **{median_ms(opens)}** | {runs_ms(opens)} | ≤ {TARGET_LIST_S * 1000:.0f} |",
+        f"| **open the browser until the first rows are painted** (from the index, before any file is stat'ed) | **{median_ms(opens)}** | {runs_ms(opens)} | ≤ {TARGET_LIST_S * 1000:.0f} |",
+        f"| … until the checked listing (every file stat'ed, changed ones parsed) is painted | {median_ms(ui['open_checked'])} | {runs_ms(ui['open_checked'])} | |",
         f"| load search text (background worker, after the list shows) | {median_ms(search_loads)} | {runs_ms(search_loads)} | |",
         f"| build search text the first time (no search.dat) | {cold_search_s * 1000:.0f} | one run | once per folder |",
     ]
@@ -314,14 +322,15 @@ def main() -> int:
         "",
         "| step | session browser, median (ms) | trivial screen, median (ms) |",
         "|---|---:|---:|",
-        f"| open until idle | {median_ms(ui['open_pilot'])} | {median_ms(ui['baseline_open'])} |",
+        f"| open until idle (for the browser: checked listing and search text loaded) | {median_ms(ui['open_pilot'])} | {median_ms(ui['baseline_open'])} |",
         f"| keystroke until idle | {median_ms(ui['key_pilot'])} | {median_ms(ui['baseline_key'])} |",
         "",
         f"- List target (≤ {TARGET_LIST_S:g} s): {'met' if list_met else 'NOT met'}. "
         f"Search target (≤ {TARGET_SEARCH_S:g} s): {'met' if search_met else 'NOT met'}.",
         "- Design: the list comes from `.index/summaries.json` (title, model, count, times per file, "
-        "validated by mtime/size/inode; changed files are parsed again) and a table that renders only "
-        "visible lines. Search text (lowercase title + prompts + outputs, ≤ 64 KB per session) lives in "
+        "validated by mtime/size/inode; changed files are parsed again), listed in a thread worker and "
+        "drawn by a table that renders only visible lines. The first paint uses the index as it is; the "
+        "checked listing replaces it a moment later (the cursor stays on its file). Search text (lowercase title + prompts + outputs, ≤ 64 KB per session) lives in "
         "`.index/search.dat` (a JSON header line, then the texts separated by NUL: one decode and one split, much faster than json.loads of tens of MB), loaded in a thread worker after the list is on screen; until then a query "
         "matches titles. Typing narrows the previous result instead of rescanning.",
         "- Other helpers were running tests on the same 2 cores: absolute numbers are noisy.",
