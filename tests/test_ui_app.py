@@ -533,3 +533,14 @@ async def test_a_server_rejection_naming_a_field_is_shown_on_that_field(sim: Any
         assert view.status == "error" and "HTTP 400" in (view.error or "")
         field_error = str(app.sidebar.query_one("#error-max_tokens").render())
         assert "server:" in field_error and "context length" in field_error
+
+
+async def test_config_messages_with_brackets_are_shown_verbatim(sim: Any, tmp_path: Any) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text("temperature = 0.2\n", "utf-8")
+    config, problems = load_config(config_file)
+    app = make_app(sim.base_url, config=config, config_problems=problems)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        toasts = await wait_for(pilot, lambda: list(app.screen.query("Toast")))
+        shown = " ".join(str(toast.render()) for toast in toasts)
+        assert "under [defaults]" in shown

@@ -153,9 +153,9 @@ class WorkbenchApp(App[None]):
         status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
         status.model = self.sidebar.model
         for theme_problem in self.theme_problems:
-            self.notify(str(theme_problem), title="Theme not loaded", severity="warning")
+            self._tell(str(theme_problem), title="Theme not loaded", severity="warning")
         for problem in self.config_problems:
-            self.notify(
+            self._tell(
                 str(problem),
                 title="Config problem (using defaults)",
                 severity="warning",
@@ -204,7 +204,7 @@ class WorkbenchApp(App[None]):
         field_errors = [e for e in errors if e.field != "prompt"]
         if field_errors:
             self._reveal_field(field_errors[0].field)
-            self.notify(
+            self._tell(
                 "Not sent: " + "; ".join(str(e) for e in field_errors),
                 title="Fix the highlighted parameters",
                 severity="error",
@@ -284,6 +284,11 @@ class WorkbenchApp(App[None]):
         """How finished text is drawn: code fences highlighted in the current theme's style."""
         return renderer_for(self)
 
+    def _tell(self, message: str, **options: Any) -> None:
+        """A notification whose text is shown as it is: config keys like ``[defaults]``, file
+        names and server messages are not Textual markup."""
+        self.notify(message, markup=False, **options)
+
     def _show_live_speed(self) -> None:
         run = self._active_run
         self.status_bar.live_rate = run.live_rate if run is not None else None
@@ -313,7 +318,7 @@ class WorkbenchApp(App[None]):
             session.exchanges.append(exchange)
             self.store.save(session)
         except Exception as failure:  # noqa: BLE001 - a failed save must not lose the screen
-            self.notify(f"Autosave failed: {failure}", severity="error", timeout=10)
+            self._tell(f"Autosave failed: {failure}", severity="error", timeout=10)
 
     # -- other actions ------------------------------------------------------------------------
 
@@ -331,7 +336,7 @@ class WorkbenchApp(App[None]):
     async def action_continue(self) -> None:
         last = self.transcript.last
         if last is None:
-            self.notify("Nothing to continue yet.", severity="warning")
+            self._tell("Nothing to continue yet.", severity="warning")
             return
         choices = [view for _, view in sorted(last.choices.items())]
         tokens = None
@@ -342,7 +347,7 @@ class WorkbenchApp(App[None]):
             last.request.prompt, [view.completion_text for view in choices], tokens
         )
         if prompt is None:
-            self.notify(
+            self._tell(
                 "Cannot continue a token-id prompt whose output came back as text.",
                 severity="warning",
             )
@@ -353,7 +358,7 @@ class WorkbenchApp(App[None]):
     async def action_regenerate(self) -> None:
         last = self.transcript.last
         if last is None:
-            self.notify("Nothing to regenerate yet.", severity="warning")
+            self._tell("Nothing to regenerate yet.", severity="warning")
             return
         await self.start_request(last.request)
 
@@ -361,16 +366,16 @@ class WorkbenchApp(App[None]):
         self.action_cancel()
         await self.transcript.clear()
         self._open_store()
-        self.notify("Transcript cleared; new session started.")
+        self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
         last = self.transcript.last
         text = last.completion_text if last is not None else ""
         if not text:
-            self.notify("No completion to copy yet.", severity="warning")
+            self._tell("No completion to copy yet.", severity="warning")
             return
         self.copy_to_clipboard(text)
-        self.notify(f"Copied {len(text):,} characters.")
+        self._tell(f"Copied {len(text):,} characters.")
 
     def action_edit(self) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
@@ -384,7 +389,7 @@ class WorkbenchApp(App[None]):
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
             self.prompt_pane.text = path.read_text(encoding="utf-8")
         except Exception as failure:  # noqa: BLE001 - SuspendNotSupported, missing editor …
-            self.notify(f"Could not run the editor {editor!r}: {failure}", severity="error")
+            self._tell(f"Could not run the editor {editor!r}: {failure}", severity="error")
         finally:
             path.unlink(missing_ok=True)
         self.refresh()
@@ -415,20 +420,20 @@ class WorkbenchApp(App[None]):
 
     def action_save(self) -> None:
         if self.store is None or self.session is None:
-            self.notify("Sessions are not available.", severity="error")
+            self._tell("Sessions are not available.", severity="error")
             return
         try:
             path = self.store.save(self.session)
         except Exception as failure:  # noqa: BLE001
-            self.notify(f"Save failed: {failure}", severity="error")
+            self._tell(f"Save failed: {failure}", severity="error")
             return
-        self.notify(f"Session saved{f' to {path}' if path else ''}.")
+        self._tell(f"Session saved{f' to {path}' if path else ''}.")
 
     def action_sessions(self) -> None:
         try:
             from workbench.ui.session_browser import SessionBrowser
         except ImportError:
-            self.notify("The session browser is not available yet.", severity="warning")
+            self._tell("The session browser is not available yet.", severity="warning")
             return
         self.push_screen(SessionBrowser(self.store), self._load_session)
 
@@ -456,7 +461,7 @@ class WorkbenchApp(App[None]):
             request = session.exchanges[-1].request
             self.prompt_pane.load_prompt(request.prompt)
             self.sidebar.fill({name: getattr(request, name) for name in FIELD_NAMES})
-        self.notify(f"Loaded session {session.display_title}.")
+        self._tell(f"Loaded session {session.display_title}.")
 
     def action_change_theme(self) -> None:
         """ctrl+p "Change theme": the picker previews each theme as it is highlighted."""
@@ -466,7 +471,7 @@ class WorkbenchApp(App[None]):
         try:
             persist_theme_choice(self.config.path or paths.config_file(), message.name)
         except Exception as failure:  # noqa: BLE001 - the theme still applies for this run
-            self.notify(f"Theme not saved: {failure}", severity="warning")
+            self._tell(f"Theme not saved: {failure}", severity="warning")
 
     def action_help(self) -> None:
         keys = []
@@ -487,7 +492,7 @@ class WorkbenchApp(App[None]):
     def action_logprobs(self) -> None:
         last = self.transcript.last
         if last is None:
-            self.notify("No exchange yet.", severity="warning")
+            self._tell("No exchange yet.", severity="warning")
             return
         self.push_screen(LogprobsScreen({i: v.logprobs for i, v in last.choices.items()}))
 
@@ -503,13 +508,13 @@ class WorkbenchApp(App[None]):
         if request is None and self.transcript.last is not None:
             request = self.transcript.last.request
         if request is None:
-            self.notify("Nothing to export: write a valid prompt first.", severity="warning")
+            self._tell("Nothing to export: write a valid prompt first.", severity="warning")
             return
         self.push_screen(ExportScreen(request, None if self.offline else self.endpoint.base_url))
 
     def action_reset_parameters(self) -> None:
         self.sidebar.reset()
-        self.notify("Parameters reset to defaults.")
+        self._tell("Parameters reset to defaults.")
 
     # -- messages -----------------------------------------------------------------------------
 
