@@ -544,3 +544,15 @@ async def test_config_messages_with_brackets_are_shown_verbatim(sim: Any, tmp_pa
         toasts = await wait_for(pilot, lambda: list(app.screen.query("Toast")))
         shown = " ".join(str(toast.render()) for toast in toasts)
         assert "under [defaults]" in shown
+
+
+async def test_text_from_the_user_or_server_is_never_read_as_markup(sim: Any) -> None:
+    app = make_app(sim.base_url, model="[/oops]")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "[bold]not bold[/bold]")
+        view = await wait_finished(pilot)
+        assert view.status == "error" and "[/oops]" in (view.error or "")
+        assert "[/oops]" in str(app.status_bar.query_one("#model").render())
+        assert "[bold]not bold[/bold]" in shown_text(view)
+        # A server message naming a field lands on that field, brackets and all.
+        assert "[/oops]" in str(app.sidebar.query_one("#error-model").render())

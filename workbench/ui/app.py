@@ -23,13 +23,14 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from workbench import paths
@@ -38,10 +39,10 @@ from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest, FieldError
 from workbench.api.types import CompletionResult, RateLimits
 from workbench.config import Config, ConfigProblem
+from workbench.themes_format import persist_theme_choice
 from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
 from workbench.ui.continuation import continued_prompt
 from workbench.ui.exchange_run import ExchangeRun, error_message
-from workbench.themes_format import persist_theme_choice
 from workbench.ui.exchange_view import ExchangeView
 from workbench.ui.final_render import renderer_for
 from workbench.ui.help_screen import HelpScreen
@@ -236,8 +237,8 @@ class WorkbenchApp(App[None]):
         worker = event.worker
         if worker.group == "models":
             if event.state == WorkerState.ERROR:
-                self.sidebar.query_one("#models-note").update(  # type: ignore[attr-defined]
-                    f"offline list ({error_message(worker.error)[:60]})"  # type: ignore[arg-type]
+                self.sidebar.query_one("#models-note", Static).update(
+                    Text(f"offline list ({error_message(worker.error)[:60]})")  # type: ignore[arg-type]
                 )
             return
         if worker not in self._runs or event.state not in (

@@ -120,7 +120,7 @@ class ChoiceView(Vertical):
     def set_finish(self, reason: str | None) -> None:
         self.finish_reason = reason
         if reason:
-            self.query_one(".finish", Static).update(f"finish: {reason}")
+            self.query_one(".finish", Static).update(Text(f"finish: {visible_controls(reason)}"))
 
     def finalize(self, render: Callable[[str], Any] | None) -> None:
         """Stream over: fix a misread echo, then swap in the highlighted rendering."""
@@ -295,5 +295,7 @@ class ExchangeView(Vertical):
             outcome.update("⏹ cancelled — the partial text above is kept")
         elif status == "error":
             outcome.update(Text("✖ " + visible_controls(error or "failed")))
-        self.query_one(".metrics", Static).update(metrics_line(result) if result else "")
+        self.query_one(".metrics", Static).update(
+            Text(visible_controls(metrics_line(result))) if result else ""
+        )
         self.post_message(self.Grew())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -62,7 +63,8 @@ class LogprobsScreen(ModalScreen[None]):
                 )
             table: DataTable[str] = DataTable(zebra_stripes=True, cursor_type="row")
             table.add_columns("choice", "token", "logprob", "p", "top alternatives")
-            table.add_rows(rows)
+            # Tokens are model output: cells as Text so brackets are not read as markup.
+            table.add_rows([tuple(Text(cell) for cell in row) for row in rows])
             yield table
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -121,7 +122,7 @@ delivers them). **ctrl+t** switches the prompt form:
 
     def watch_error(self, error: str | None) -> None:
         line = self.query_one(".prompt-error", Static)
-        line.update("⚠ " + error if error else "")
+        line.update(Text("⚠ " + error) if error else "")
         line.set_class(bool(error), "-shown")
 
     def _update_titles(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -292,7 +293,7 @@ A broken rule is shown under the field in red and sending is refused until it is
         for widget in self.query(".field-error"):
             name = (widget.id or "").removeprefix("error-")
             messages = by_field.get(name)
-            widget.update("⚠ " + "; ".join(messages) if messages else "")
+            widget.update(Text("⚠ " + "; ".join(messages)) if messages else "")
             widget.set_class(bool(messages), "-shown")
 
     # -- events -------------------------------------------------------------------------------

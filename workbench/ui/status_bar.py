@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
@@ -73,10 +74,10 @@ class StatusBar(Horizontal):
         badge.set_class(not offline, "-live")
 
     def watch_endpoint(self, endpoint: str) -> None:
-        self.query_one("#endpoint", Label).update(endpoint)
+        self.query_one("#endpoint", Label).update(Text(endpoint))
 
     def watch_model(self, model: str) -> None:
-        self.query_one("#model", Label).update(model or "(no model)")
+        self.query_one("#model", Label).update(Text(model or "(no model)"))
 
     def watch_live_rate(self) -> None:
         self._show_speed()
