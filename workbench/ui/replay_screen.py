@@ -129,7 +129,7 @@ class ReplayScreen(Screen[Session | None]):
             yield Input(placeholder="base URL (default: the app's endpoint)", id="replay-base-url")
         yield Static("ctrl+r starts the replay", id="replay-progress", markup=False)
         yield VerticalScroll(id="replay-results")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.finished = asyncio.Event()

@@ -217,13 +217,19 @@ class SessionBrowser(Screen[Session | None]):
     SessionBrowser #browser-status { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS = [
-        Binding("enter", "open", "Open", id="sessions.open", priority=True),
-        Binding("ctrl+n", "new", "New", id="sessions.new", priority=True),
+        Binding("enter", "open", "Open", id="sessions.open", priority=True,
+                tooltip="Load the highlighted session into the workbench"),
+        Binding("ctrl+n", "new", "New", id="sessions.new", priority=True,
+                tooltip="Start a new, empty session"),
         Binding("f2", "rename", "Rename", id="sessions.rename", priority=True),
-        Binding("f3", "duplicate", "Duplicate", id="sessions.duplicate", priority=True),
-        Binding("ctrl+d", "delete", "Delete", id="sessions.delete", priority=True),
-        Binding("ctrl+u", "restore", "Undo delete", id="sessions.restore", priority=True),
-        Binding("ctrl+r", "replay", "Replay", id="sessions.replay", priority=True),
+        Binding("f3", "duplicate", "Copy", id="sessions.duplicate", priority=True,
+                tooltip="Duplicate the highlighted session"),
+        Binding("ctrl+d", "delete", "Delete", id="sessions.delete", priority=True,
+                tooltip="Move the highlighted session to the trash (ctrl+u restores it)"),
+        Binding("ctrl+u", "restore", "Undo", id="sessions.restore", priority=True,
+                tooltip="Restore the session deleted last"),
+        Binding("ctrl+r", "replay", "Replay", id="sessions.replay", priority=True,
+                tooltip="Re-send the session's requests and compare the outputs"),
         Binding("escape", "close", "Close", id="sessions.close"),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
@@ -246,7 +252,8 @@ class SessionBrowser(Screen[Session | None]):
         yield Input(placeholder="Search titles, prompts and outputs…", id="search")
         yield SessionTable(id="sessions")
         yield Static("", id="browser-status", markup=False)
-        yield Footer()
+        # Compact, without the palette hint: every key of this screen fits in 80 columns.
+        yield Footer(compact=True, show_command_palette=False)
 
     @property
     def table(self) -> SessionTable:
