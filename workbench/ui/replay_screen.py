@@ -85,6 +85,17 @@ class ReplayScreen(Screen[Session | None]):
     """Re-send a session's exchanges (optionally overridden) and compare; dismisses with the
     saved replay session, or None."""
 
+    HELP = """\
+## Replay
+
+Sends every exchange of the session again with its saved parameters and shows the new output
+beside the saved one, changed words highlighted, with a verdict per exchange. Optional
+overrides: another **model**, any request field as `key=value` (JSON values: `temperature=0.2
+seed=7 stop='["\\n"]'`; `key=` removes the field), another **base URL**. **ctrl+r** starts,
+**esc** cancels a running replay (then closes), **ctrl+s** saves the replayed exchanges as a
+new session. With a `seed`, the built-in simulator replays exactly.
+"""
+
     DEFAULT_CSS = """
     ReplayScreen { background: $background; }
     ReplayScreen #replay-title { height: 1; padding: 0 1; text-style: bold; }

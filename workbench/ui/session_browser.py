@@ -210,6 +210,17 @@ class RenameScreen(ModalScreen[str | None]):
 class SessionBrowser(Screen[Session | None]):
     """Browse, search, open, rename, duplicate, delete/restore and replay saved sessions."""
 
+    HELP = """\
+## Sessions
+
+Every session is one TOML file in the session folder (shown at the top), newest first.
+Type to search titles, prompts and outputs (all words must match, any case); ↑/↓ and
+PgUp/PgDn move. **enter** opens the session in the workbench, **ctrl+n** starts a new one,
+**f2** renames, **f3** duplicates, **ctrl+d** moves it to the trash (`.trash/` in the folder)
+and **ctrl+u** brings it back, **ctrl+r** replays it. Files that cannot be read are listed in
+red with the reason; the workbench never changes or deletes them.
+"""
+
     DEFAULT_CSS = """
     SessionBrowser { background: $background; }
     SessionBrowser #browser-title { height: 1; padding: 0 1; text-style: bold; }
