@@ -274,3 +274,16 @@ def test_cached_listing_is_instant_and_the_checked_one_sees_changes(tmp_path: Pa
     fresh = SessionStore(tmp_path)
     assert [s.title for s in fresh.list_cached()] == ["before"]  # from the index, unchecked
     assert [s.title for s in fresh.list()] == ["after"]
+
+
+def test_a_session_deleted_elsewhere_is_written_again_by_the_instance_still_using_it(tmp_path: Path) -> None:
+    working, browsing = SessionStore(tmp_path), SessionStore(tmp_path)
+    session = Session.new(title="still in use")
+    path = working.save(session).path
+    trashed = browsing.delete(session.id)
+    session.exchanges.append(exchange("one more"))
+    assert working.save(session).created  # nothing the user did in the open session is lost
+    assert working.load(path).exchanges[-1].request.prompt == "one more"
+    with pytest.raises(SessionConflictError, match="not overwritten"):
+        browsing.restore(trashed)
+    assert trashed.exists()
