@@ -39,6 +39,8 @@ from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest, FieldError
 from workbench.api.types import CompletionResult, RateLimits
 from workbench.config import Config, ConfigProblem
+from workbench.sessions.model import Exchange, Session
+from workbench.sessions.store import SessionStore
 from workbench.themes_format import persist_theme_choice
 from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
 from workbench.ui.continuation import continued_prompt
@@ -50,6 +52,7 @@ from workbench.ui.logprobs_screen import LogprobsScreen
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt
 from workbench.ui.prompt_pane import PromptPane
+from workbench.ui.session_browser import SessionBrowser
 from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
 from workbench.ui.status_bar import StatusBar
 from workbench.ui.themes import ThemeChosen, initial_theme_name, open_theme_picker, register_themes
@@ -109,12 +112,11 @@ class WorkbenchApp(App[None]):
             defaults["model"] = model
         self.parameter_defaults = defaults
         self.sessions_dir = sessions_dir or self.config.sessions_dir or paths.sessions_dir()
-        self.store: Any = None
-        self.session: Any = None
+        self.store = SessionStore(self.sessions_dir)
+        self.session = self._new_session()
         self._runs: dict[Worker[Any], ExchangeRun] = {}
         self._active_run: ExchangeRun | None = None
         self._speed_timer: Timer | None = None
-        self._keymap_problems: list[str] = []
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.theme_problems = register_themes(self)
@@ -162,7 +164,6 @@ class WorkbenchApp(App[None]):
                 severity="warning",
                 timeout=12,
             )
-        self._open_store()
         self.prompt_pane.editor.focus()
         if self.fetch_models:
             self.load_models()
@@ -170,16 +171,12 @@ class WorkbenchApp(App[None]):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
-    def _open_store(self) -> None:
-        try:
-            from workbench.sessions.model import Session
-            from workbench.sessions.store import SessionStore
-        except ImportError:  # sessions layer not available: run without autosave
-            return
-        self.store = SessionStore(self.sessions_dir)
-        self.session = Session.new(
-            title="", profile=self.profile_name, base_url=self.endpoint.base_url
-        )
+    def _new_session(self) -> Session:
+        """An empty session, autosaved with the first exchange. Offline sessions say so (the
+        simulator's port changes every run, so its URL would mean nothing later)."""
+        if self.offline:
+            return Session.new(title="", profile="offline simulator", base_url=None)
+        return Session.new(title="", profile=self.profile_name, base_url=self.endpoint.base_url)
 
     # -- models -------------------------------------------------------------------------------
 
@@ -303,10 +300,6 @@ class WorkbenchApp(App[None]):
         self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
     ) -> None:
         session = run.session
-        if self.store is None or session is None:
-            return
-        from workbench.sessions.model import Exchange
-
         try:
             exchange = Exchange.from_outcome(
                 run.request,
@@ -366,7 +359,7 @@ class WorkbenchApp(App[None]):
     async def action_clear(self) -> None:
         self.action_cancel()
         await self.transcript.clear()
-        self._open_store()
+        self.session = self._new_session()
         self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
@@ -420,9 +413,6 @@ class WorkbenchApp(App[None]):
         panes[(current + step) % len(panes)][1].focus()
 
     def action_save(self) -> None:
-        if self.store is None or self.session is None:
-            self._tell("Sessions are not available.", severity="error")
-            return
         try:
             path = self.store.save(self.session)
         except Exception as failure:  # noqa: BLE001
@@ -431,14 +421,9 @@ class WorkbenchApp(App[None]):
         self._tell(f"Session saved{f' to {path}' if path else ''}.")
 
     def action_sessions(self) -> None:
-        try:
-            from workbench.ui.session_browser import SessionBrowser
-        except ImportError:
-            self._tell("The session browser is not available yet.", severity="warning")
-            return
         self.push_screen(SessionBrowser(self.store), self._load_session)
 
-    async def _load_session(self, session: Any) -> None:
+    async def _load_session(self, session: Session | None) -> None:
         if session is None:
             return
         self.action_cancel()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from workbench.api.client import CompletionClient, CompletionStream
 from workbench.api.errors import APIStatusError, WorkbenchAPIError
@@ -24,6 +24,7 @@ from workbench.api.types import (
     StreamFinished,
     TextDelta,
 )
+from workbench.sessions.model import Session
 from workbench.ui.exchange_view import ExchangeView
 
 
@@ -48,7 +49,7 @@ class ExchangeRun:
     on_response: Callable[[RateLimits], None] | None = None
     # The session this exchange belongs to: fixed at the start, so clearing the transcript or
     # loading another session while it runs cannot file it in the wrong place.
-    session: Any = None
+    session: Session | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     finished_at: datetime | None = None
     rate_limits: RateLimits | None = None
