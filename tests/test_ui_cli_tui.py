@@ -143,3 +143,25 @@ def test_workbench_with_no_arguments_opens_the_tui_on_the_offline_simulator(
         os.close(controller)
     saved = list((tmp_path / "data" / "sessions").glob("*.toml"))
     assert len(saved) == 1 and "Hello from a terminal" in saved[0].read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "ssh"),
+    [
+        ((), {}, False),
+        (("--ssh",), {}, True),
+        ((), {"SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22"}, True),
+    ],
+)
+def test_ssh_mode_from_the_flag_or_the_environment(
+    tmp_path: Path, argv: tuple[str, ...], environ: dict[str, str], ssh: bool
+) -> None:
+    from workbench.api.endpoint import Endpoint
+    from workbench.cli.tui import Target, build_app
+
+    endpoint = Endpoint.from_env(base_url="http://127.0.0.1:9", environ={})
+    config = config_with(tmp_path, "")
+    app = build_app(parse(*argv), environ, Target(endpoint, False, None), endpoint, config, [])
+    assert app.ssh is ssh
+    assert (app.animation_level == "none") is ssh
+    assert app.flush_hz == (10.0 if ssh else 60.0)

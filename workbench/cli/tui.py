@@ -85,7 +85,7 @@ def _checked(endpoint: object, profile: str | None) -> Target:
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    from workbench.config import ConfigProblem, load_config
+    from workbench.config import load_config
 
     env = os.environ if environ is None else environ
     config, problems = load_config(Path(args.config) if args.config else None)
@@ -98,7 +98,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
             f"workbench: no profile named {args.profile!r} in {config.path}{hint}", file=sys.stderr
         )
         return EXIT_USAGE
-    from workbench.api.client import Timeouts
     from workbench.api.endpoint import Endpoint
     from workbench.api.errors import InvalidBaseURLError
 
@@ -107,13 +106,6 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
     except InvalidBaseURLError as error:
         print(f"workbench: {error}", file=sys.stderr)
         return EXIT_USAGE
-    from workbench.ui.app import WorkbenchApp
-
-    timeouts = (
-        Timeouts()
-        if args.timeout is None
-        else Timeouts(connect=min(5.0, args.timeout), read=args.timeout)
-    )
     with ExitStack() as stack:
         endpoint = target.endpoint
         if target.offline:
@@ -122,17 +114,34 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
             sim = stack.enter_context(ThreadedSim())
             # An empty environment: the user's key and custom headers are not for the simulator.
             endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
-        app = WorkbenchApp(
-            endpoint,  # type: ignore[arg-type]
-            offline=target.offline,
-            profile=target.profile,
-            config=config,
-            config_problems=[*problems, *(ConfigProblem(n) for n in target.notices)],
-            sessions_dir=Path(args.sessions_dir).expanduser() if args.sessions_dir else None,
-            ssh=bool(args.ssh or env.get("SSH_CONNECTION")),
-            timeouts=timeouts,
-            max_retries=args.retries,
-            model=args.model,
-        )
-        app.run()
+        build_app(args, env, target, endpoint, config, problems).run()
     return EXIT_OK
+
+
+def build_app(
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    target: Target,
+    endpoint: object,
+    config: object,
+    problems: list,
+):  # -> WorkbenchApp (imported late: Textual loads only when the TUI really starts)
+    """The app the flags describe (SSH mode also when ``$SSH_CONNECTION`` is set)."""
+    from workbench.api.client import Timeouts
+    from workbench.config import ConfigProblem
+    from workbench.ui.app import WorkbenchApp
+
+    timeout = getattr(args, "timeout", None)
+    timeouts = Timeouts() if timeout is None else Timeouts(connect=min(5.0, timeout), read=timeout)
+    return WorkbenchApp(
+        endpoint,  # type: ignore[arg-type]
+        offline=target.offline,
+        profile=target.profile,
+        config=config,  # type: ignore[arg-type]
+        config_problems=[*problems, *(ConfigProblem(n) for n in target.notices)],
+        sessions_dir=Path(args.sessions_dir).expanduser() if args.sessions_dir else None,
+        ssh=bool(args.ssh or environ.get("SSH_CONNECTION")),
+        timeouts=timeouts,
+        max_retries=args.retries,
+        model=args.model,
+    )
