@@ -556,3 +556,20 @@ async def test_text_from_the_user_or_server_is_never_read_as_markup(sim: Any) ->
         assert "[bold]not bold[/bold]" in shown_text(view)
         # A server message naming a field lands on that field, brackets and all.
         assert "[/oops]" in str(app.sidebar.query_one("#error-model").render())
+
+
+async def test_f1_on_the_sessions_screen_shows_that_screens_keys_and_help(sim: Any) -> None:
+    from workbench.ui.help_screen import HelpScreen
+    from workbench.ui.session_browser import SessionBrowser
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        ids = {ident for _, _, ident in app.screen.rows}
+        assert "sessions.open" in ids and "send" not in ids
+        assert "Sessions" in app.screen.query_one("#focused-help").source
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))

@@ -317,9 +317,10 @@ class WorkbenchApp(App[None]):
     # -- other actions ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While a modal (help, sessions, logprobs) is open its own keys win.
+        # While another screen (sessions, replay, help, logprobs …) is open its own keys win;
+        # only F1 stays, so every screen gets help for what has focus there.
         if len(self.screen_stack) > 1 and action in ACTION_NAMES:
-            return False
+            return action == "help" and not isinstance(self.screen, HelpScreen)
         if action == "cancel":
             return self._active_run is not None
         return True
@@ -460,11 +461,20 @@ class WorkbenchApp(App[None]):
             self._tell(f"Theme not saved: {failure}", severity="warning")
 
     def action_help(self) -> None:
-        keys = []
-        for binding in APP_BINDINGS:
-            assert binding.id is not None
-            current = self.config.keymap.get(binding.id, binding.key)
-            keys.append((current.replace(",", " · "), ACTION_TITLES[binding.id], binding.id))
+        keys: list[tuple[str, str, str]] = []
+        if len(self.screen_stack) == 1:
+            for binding in APP_BINDINGS:
+                assert binding.id is not None
+                current = self.config.keymap.get(binding.id, binding.key)
+                keys.append((current.replace(",", " · "), ACTION_TITLES[binding.id], binding.id))
+        else:
+            # Another screen (sessions, replay …): its own keys, as it binds them.
+            for key, active in self.active_bindings.items():
+                binding = active.binding
+                if active.node is self or not binding.description:
+                    continue
+                description = binding.tooltip or binding.description
+                keys.append((key, description, binding.id or ""))
         focused_help = None
         node = self.focused
         while node is not None and focused_help is None:
