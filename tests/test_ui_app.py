@@ -573,3 +573,21 @@ async def test_f1_on_the_sessions_screen_shows_that_screens_keys_and_help(sim: A
         assert "Sessions" in app.screen.query_one("#focused-help").source
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))
+
+
+async def test_send_pressed_right_after_typing_sends_everything_typed(sim: Any) -> None:
+    # A fast typist, a paste or tmux send-keys delivers the text and ctrl+j in one burst. The
+    # send binding has priority (it must win over the editor's own ctrl+j), so it would run
+    # before the editor had inserted the keys queued just ahead of it, and send a stale prompt.
+    from textual import events
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.prompt_pane.editor.focus()
+        await pilot.pause()
+        for character in "burst of keys":
+            app.post_message(events.Key(character, character))
+        app.post_message(events.Key("ctrl+j", None))
+        await wait_finished(pilot)
+        [post] = completion_posts(sim)
+        assert post.body["prompt"] == "burst of keys"

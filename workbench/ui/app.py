@@ -189,7 +189,21 @@ class WorkbenchApp(App[None]):
 
     # -- sending ------------------------------------------------------------------------------
 
-    async def action_send(self) -> None:
+    def action_send(self) -> None:
+        self._after_pending_input(self._send_prompt)
+
+    def _after_pending_input(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the focused widget has handled every key queued before now.
+
+        Our bindings have priority (they must beat the editor's own ctrl+e, ctrl+y …), so the
+        app runs them as soon as the key arrives, while keys typed just before it may still
+        wait in the editor's queue: a paste or a fast burst would send a stale prompt.
+        Queuing the action behind them keeps the user's order.
+        """
+        target = self.focused or self.screen
+        target.call_later(callback)
+
+    async def _send_prompt(self) -> None:
         parsed = self.prompt_pane.parse()
         if not parsed.ok:
             self.prompt_pane.editor.focus()
@@ -348,7 +362,7 @@ class WorkbenchApp(App[None]):
             )
             return
         self.prompt_pane.load_prompt(prompt)
-        await self.action_send()
+        await self._send_prompt()
 
     async def action_regenerate(self) -> None:
         last = self.transcript.last
