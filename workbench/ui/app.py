@@ -44,7 +44,12 @@ from workbench.sessions.store import SessionStore
 from workbench.themes_format import persist_theme_choice
 from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
 from workbench.ui.continuation import continued_prompt
-from workbench.ui.exchange_run import ExchangeRun, error_message
+from workbench.ui.exchange_run import (
+    DEFAULT_CHARS_PER_TOKEN,
+    ExchangeRun,
+    chars_per_token,
+    error_message,
+)
 from workbench.ui.exchange_view import ExchangeView
 from workbench.ui.final_render import renderer_for
 from workbench.ui.help_screen import HelpScreen
@@ -116,6 +121,7 @@ class WorkbenchApp(App[None]):
         self.session = self._new_session()
         self._runs: dict[Worker[Any], ExchangeRun] = {}
         self._active_run: ExchangeRun | None = None
+        self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._speed_timer: Timer | None = None
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
@@ -229,7 +235,13 @@ class WorkbenchApp(App[None]):
         """Show a new exchange and send ``request`` (any request still running is cancelled)."""
         view = await self.transcript.start_exchange(request, flush_hz=self.flush_hz)
         self.transcript.scroll_end(animate=False)
-        run = ExchangeRun(request, view, on_response=self._show_rate_limits, session=self.session)
+        run = ExchangeRun(
+            request,
+            view,
+            on_response=self._show_rate_limits,
+            session=self.session,
+            chars_per_token=self._chars_per_token,
+        )
         worker = self._run_request(run)
         self._runs[worker] = run
         self._active_run = run
@@ -279,6 +291,7 @@ class WorkbenchApp(App[None]):
                 self._speed_timer.stop()
             self.status_bar.live_rate = None
         if result is not None:
+            self._chars_per_token = chars_per_token(result) or self._chars_per_token
             if result.metrics.client_tokens_per_s:
                 self.status_bar.last_rate = result.metrics.client_tokens_per_s
                 self.status_bar.add_speed(result.metrics.client_tokens_per_s)

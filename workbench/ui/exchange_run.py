@@ -27,6 +27,17 @@ from workbench.api.types import (
 from workbench.sessions.model import Session
 from workbench.ui.exchange_view import ExchangeView
 
+# Until an exchange has finished with usage figures, assume the usual ~4 characters a token.
+DEFAULT_CHARS_PER_TOKEN = 4.0
+
+
+def chars_per_token(result: CompletionResult | None) -> float | None:
+    """Characters per completion token in a finished result (None when it cannot tell)."""
+    if result is None or result.usage is None or not result.usage.completion_tokens:
+        return None
+    characters = sum(len(choice.text) for choice in result.choices)
+    return characters / result.usage.completion_tokens if characters else None
+
 
 def error_message(error: BaseException) -> str:
     """The client's message for the transcript, prefixed with what kind of failure it was."""
@@ -56,7 +67,11 @@ class ExchangeRun:
     _stream: CompletionStream | None = None
     _first_token_at: float | None = None
     _last_token_at: float | None = None
+    # Text chunks carry no token counts (one chunk may hold dozens of tokens), so the live
+    # speed counts characters and converts them with the ratio of the last finished exchange.
+    chars_per_token: float = DEFAULT_CHARS_PER_TOKEN
     _tokens: int = 0
+    _characters: int = 0
 
     async def execute(self, client: CompletionClient) -> CompletionResult:
         if self.request.stream is False:
@@ -71,7 +86,9 @@ class ExchangeRun:
                     if self._first_token_at is None:
                         self._first_token_at = now
                     self._last_token_at = now
-                    self._tokens += len(event.tokens) if event.tokens is not None else 1
+                    if event.tokens is not None:
+                        self._tokens += len(event.tokens)
+                    self._characters += len(event.text)
                     self.view.feed(event)
                 elif isinstance(event, ChoiceFinished):
                     self.view.set_finish(event.index, event.finish_reason)
@@ -89,12 +106,21 @@ class ExchangeRun:
         return self._stream.partial if self._stream is not None else None
 
     @property
+    def tokens_so_far(self) -> float:
+        """Tokens received: exact for raw token ids, estimated from characters for text."""
+        return self._tokens or self._characters / self.chars_per_token
+
+    @property
     def live_rate(self) -> float | None:
-        """Chunks (≈ tokens) per second since the first one; None before two have arrived."""
-        if self._first_token_at is None or self._last_token_at is None or self._tokens < 2:
+        """Tokens per second since the first chunk: counted exactly for raw token ids,
+        estimated from characters for text; None until there is something to divide."""
+        if self._first_token_at is None:
             return None
         elapsed = time.perf_counter() - self._first_token_at
-        return self._tokens / elapsed if elapsed > 0 else None
+        tokens = self.tokens_so_far
+        if elapsed <= 0 or tokens < 2:
+            return None
+        return tokens / elapsed
 
     def mark_finished(self) -> None:
         self.finished_at = datetime.now(timezone.utc)
