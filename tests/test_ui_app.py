@@ -261,6 +261,8 @@ async def test_every_exchange_is_autosaved(sim_factory: Any, tmp_path: Any) -> N
     store = SessionStore(sessions)
     [summary] = store.list()
     session = store.load(summary.id)
+    # Named after the first prompt, so a directory listing says what is inside.
+    assert summary.path.name.endswith("--one.toml")
     assert [e.status for e in session.exchanges] == ["error", "complete"]
     assert [e.request.prompt for e in session.exchanges] == ["One", "Two"]
 
@@ -496,7 +498,10 @@ async def test_ctrl_s_saves_the_session_now(sim: Any, tmp_path: Any) -> None:
         before = saved[0].stat().st_mtime_ns
         app.session.title = "Renamed here"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: any("saved" in n.message for n in app._notifications))
+        [saved_note] = await wait_for(
+            pilot, lambda: [n.message for n in app._notifications if "saved" in n.message]
+        )
+        assert saved_note == f"Session saved to {saved[0]}."
         text = "".join(p.read_text("utf-8") for p in sessions.glob("*.toml"))
         assert "Renamed here" in text
         assert before  # the file existed before the explicit save: autosave wrote it

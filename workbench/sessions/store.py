@@ -349,7 +349,7 @@ class SessionStore:
         if touch:
             session.touch()
         for _ in range(20):
-            path = self.directory / file_name(session.id, session.title)
+            path = self.directory / file_name(session.id, session.display_title)
             data = encode(session)
             try:
                 atomic_write(path, data, exclusive=True)

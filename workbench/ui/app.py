@@ -40,7 +40,7 @@ from workbench.api.request import CompletionRequest, FieldError
 from workbench.api.types import CompletionResult, RateLimits
 from workbench.config import Config, ConfigProblem
 from workbench.sessions.model import Exchange, Session
-from workbench.sessions.store import SessionStore
+from workbench.sessions.store import SaveResult, SessionStore
 from workbench.themes_format import persist_theme_choice
 from workbench.ui.bindings import ACTION_NAMES, ACTION_TITLES, APP_BINDINGS
 from workbench.ui.continuation import continued_prompt
@@ -337,9 +337,20 @@ class WorkbenchApp(App[None]):
                 finished_at=run.finished_at,
             )
             session.exchanges.append(exchange)
-            self.store.save(session)
+            saved = self.store.save(session)
         except Exception as failure:  # noqa: BLE001 - a failed save must not lose the screen
             self._tell(f"Autosave failed: {failure}", severity="error", timeout=10)
+            return
+        self._report_merge(saved)
+
+    def _report_merge(self, saved: SaveResult) -> None:
+        """Another window appended to this session's file: say so (the file has them all)."""
+        if saved.merged_from_disk:
+            self._tell(
+                f"{saved.merged_from_disk} exchange(s) added by another window were kept in "
+                f"{saved.path.name}; open it again (ctrl+o) to see them here.",
+                timeout=10,
+            )
 
     # -- other actions ------------------------------------------------------------------------
 
@@ -442,11 +453,12 @@ class WorkbenchApp(App[None]):
 
     def action_save(self) -> None:
         try:
-            path = self.store.save(self.session)
+            saved = self.store.save(self.session)
         except Exception as failure:  # noqa: BLE001
             self._tell(f"Save failed: {failure}", severity="error")
             return
-        self._tell(f"Session saved{f' to {path}' if path else ''}.")
+        self._tell(f"Session saved to {saved.path}.")
+        self._report_merge(saved)
 
     def action_sessions(self) -> None:
         self.push_screen(SessionBrowser(self.store), self._load_session)
