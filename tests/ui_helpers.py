@@ -48,12 +48,13 @@ async def send(pilot: Pilot, text: str, keys: str = "ctrl+j") -> None:
 
 
 async def wait_finished(pilot: Pilot, count: int = 1) -> ExchangeView:
-    """Wait until ``count`` exchanges exist and the last one is no longer streaming."""
+    """Wait until ``count`` exchanges exist, the last one is no longer streaming and its
+    autosave (which runs off the UI thread) has been written."""
     app: WorkbenchApp = pilot.app  # type: ignore[assignment]
 
     def done() -> ExchangeView | None:
         views = app.transcript.exchanges
-        if len(views) >= count and views[-1].status != "streaming":
+        if len(views) >= count and views[-1].status != "streaming" and not app.saves.pending:
             return views[-1]
         return None
 

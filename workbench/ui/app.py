@@ -16,6 +16,8 @@ exchange in the transcript and appends it to the session file.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import shlex
 import subprocess
@@ -57,6 +59,7 @@ from workbench.ui.logprobs_screen import LogprobsScreen
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt
 from workbench.ui.prompt_pane import PromptPane
+from workbench.ui.save_queue import SaveQueue
 from workbench.ui.session_browser import SessionBrowser
 from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
 from workbench.ui.status_bar import StatusBar
@@ -118,6 +121,7 @@ class WorkbenchApp(App[None]):
         self.parameter_defaults = defaults
         self.sessions_dir = sessions_dir or self.config.sessions_dir or paths.sessions_dir()
         self.store = SessionStore(self.sessions_dir)
+        self.saves = SaveQueue()
         self.session = self._new_session()
         self._runs: dict[Worker[Any], ExchangeRun] = {}
         self._active_run: ExchangeRun | None = None
@@ -175,6 +179,7 @@ class WorkbenchApp(App[None]):
             self.load_models()
 
     async def on_unmount(self) -> None:
+        await self.saves.drain()  # no save is lost when the app closes
         await self.client.aclose()
 
     def _new_session(self) -> Session:
@@ -283,6 +288,14 @@ class WorkbenchApp(App[None]):
             error = error_message(failure) if failure is not None else "failed"
             result = getattr(failure, "partial", None) or run.partial()
             self._point_at_field(failure)
+        # Draw the last text first (docs/benchmarks.md: display lag); the outcome, the final
+        # rendering and the save follow once that frame is on screen.
+        run.view.flush()
+        self.call_after_refresh(self._complete_run, run, status, result, error)
+
+    def _complete_run(
+        self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
+    ) -> None:
         if run.view.is_attached:  # not when the transcript was cleared meanwhile
             run.view.finish(status, result, error=error, render=self.final_renderer())
         if run is self._active_run:
@@ -326,21 +339,39 @@ class WorkbenchApp(App[None]):
     def _autosave(
         self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
     ) -> None:
+        """Append the exchange to its session and write the file, off the UI thread."""
         session = run.session
-        try:
-            exchange = Exchange.from_outcome(
-                run.request,
-                result,
-                status=status,
-                error=error,
-                started_at=run.started_at,
-                finished_at=run.finished_at,
-            )
-            session.exchanges.append(exchange)
-            saved = self.store.save(session)
-        except Exception as failure:  # noqa: BLE001 - a failed save must not lose the screen
-            self._tell(f"Autosave failed: {failure}", severity="error", timeout=10)
+        exchange_of = functools.partial(
+            Exchange.from_outcome,
+            run.request,
+            result,
+            status=status,
+            error=error,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+
+        def append_and_save() -> SaveResult:
+            session.exchanges.append(exchange_of())
+            return self.store.save(session)
+
+        self.saves.submit(append_and_save).add_done_callback(
+            functools.partial(self._saved, failed="Autosave failed", done=None)
+        )
+
+    def _saved(
+        self, future: asyncio.Future[SaveResult], *, failed: str, done: str | None
+    ) -> None:
+        """A queued save ended: report a failure (the screen keeps everything) or a merge."""
+        if future.cancelled():
             return
+        failure = future.exception()
+        if failure is not None:
+            self._tell(f"{failed}: {failure}", severity="error", timeout=10)
+            return
+        saved = future.result()
+        if done is not None:
+            self._tell(done.format(path=saved.path))
         self._report_merge(saved)
 
     def _report_merge(self, saved: SaveResult) -> None:
@@ -452,13 +483,11 @@ class WorkbenchApp(App[None]):
         panes[(current + step) % len(panes)][1].focus()
 
     def action_save(self) -> None:
-        try:
-            saved = self.store.save(self.session)
-        except Exception as failure:  # noqa: BLE001
-            self._tell(f"Save failed: {failure}", severity="error")
-            return
-        self._tell(f"Session saved to {saved.path}.")
-        self._report_merge(saved)
+        # Through the save queue: after any autosave still running, never at the same time.
+        session = self.session
+        self.saves.submit(lambda: self.store.save(session)).add_done_callback(
+            functools.partial(self._saved, failed="Save failed", done="Session saved to {path}.")
+        )
 
     def action_sessions(self) -> None:
         self.push_screen(SessionBrowser(self.store), self._load_session)
