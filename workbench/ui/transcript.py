@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from textual import on
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -52,6 +54,21 @@ the last exchange; **ctrl+y** copies its text.
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.following = new_value >= self.max_scroll_y - 1
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        """Follow the bottom inside the layout pass that grew the content.
+
+        Scrolling after the refresh (``scroll_end``) costs a second frame per flush and shows
+        new text one frame late. Textual's anchor moves the scroll offset while it arranges,
+        but it also bottom-aligns content shorter than the view, so it is switched on here only
+        while following *and* the content is taller than the view.
+        """
+        arrangement = super().arrange(size, optimal)
+        follow = self.following and arrangement.spatial_map.total_region.bottom > size.height
+        self._anchored = follow
+        if follow:
+            self._anchor_released = False
+        return arrangement
 
     @on(ExchangeView.Grew)
     def _follow(self, event: ExchangeView.Grew) -> None:
