@@ -7,7 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
 from hypothesis import given, strategies as st
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -81,8 +80,7 @@ def test_pty_process_records_output_and_sees_the_window_size() -> None:
 
 
 def test_screen_replay_finds_when_text_first_shows() -> None:
-    pytest.importorskip("pyte")
-    from _pty_harness import ScreenReplay
+    from _pty_harness import ScreenReplay  # needs pyte (dev extra)
 
     chunks = [(1.0, b"hello "), (2.0, b"wor"), (3.0, b"ld\r\n"), (4.0, b"\x1b[2J\x1b[Hgone")]
     replay = ScreenReplay(chunks, 40, 5)
