@@ -164,4 +164,4 @@ def test_ssh_mode_from_the_flag_or_the_environment(
     app = build_app(parse(*argv), environ, Target(endpoint, False, None), endpoint, config, [])
     assert app.ssh is ssh
     assert (app.animation_level == "none") is ssh
-    assert app.flush_hz == (10.0 if ssh else 60.0)
+    assert app.flush_hz == (10.0 if ssh else 20.0)

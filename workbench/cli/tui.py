@@ -84,8 +84,19 @@ def _checked(endpoint: object, profile: str | None) -> Target:
     return Target(endpoint, False, profile)
 
 
+# Textual draws at most TEXTUAL_FPS frames a second, on a fixed grid: after a frame that took
+# longer than one period, the next waits for the grid point after next (up to two periods).
+# At the default 60 that put 17-33 ms between a key press and its frame while a stream kept
+# frames busy; 240 lets a key's frame follow within ~4-8 ms. The stream itself is paced by
+# the app's flush rate, not by this (docs/benchmarks.md, key latency).
+FRAME_RATE_CAP = "240"
+
+
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     from workbench.config import load_config
+
+    # Before Textual is imported (it reads the variable once); a user's own setting wins.
+    os.environ.setdefault("TEXTUAL_FPS", FRAME_RATE_CAP)
 
     env = os.environ if environ is None else environ
     config, problems = load_config(Path(args.config) if args.config else None)

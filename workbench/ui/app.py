@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import os
 import shlex
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -66,10 +68,19 @@ from workbench.ui.status_bar import StatusBar
 from workbench.ui.themes import ThemeChosen, initial_theme_name, open_theme_picker, register_themes
 from workbench.ui.transcript import Transcript
 
-# Frames per second of the transcript flush: once per frame locally; over SSH fewer, larger
-# updates cut the bytes sent to the terminal (design.md: "lower flush rate while streaming").
-LOCAL_FLUSH_HZ = 60.0
+# Transcript flushes per second while streaming. Each one costs a full frame (layout and
+# redraw of the visible transcript, 10-20 ms on the benchmark machine), so 60 a second kept
+# the UI thread busy and key presses waited behind frames (median 40-60 ms); 20 a second
+# leaves room for keys (median ≈4 ms) with the same CPU. The last text is drawn at once
+# whatever the rate. Over SSH fewer, larger updates also cut the bytes sent to the terminal
+# (design.md: "lower flush rate while streaming").
+LOCAL_FLUSH_HZ = 20.0
 SSH_FLUSH_HZ = 10.0
+# How long after a key press the stream's flushes wait, so the key is drawn first.
+KEY_HOLD_S = 0.012
+# The end-of-stream work waits this long after the frame with the last text, so the thread
+# writing that frame to the terminal is not kept waiting for the GIL.
+AFTER_LAST_FRAME_S = 0.02
 
 OFFLINE_HINT = "Offline simulator (made-up text). Real API: export CEREBRAS_API_KEY=… and restart."
 
@@ -127,6 +138,7 @@ class WorkbenchApp(App[None]):
         self._active_run: ExchangeRun | None = None
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._speed_timer: Timer | None = None
+        self._last_key_at = 0.0
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.theme_problems = register_themes(self)
@@ -177,6 +189,10 @@ class WorkbenchApp(App[None]):
         self.prompt_pane.editor.focus()
         if self.fetch_models:
             self.load_models()
+        # Everything built so far (modules, widgets, styles) lives as long as the app: moved out
+        # of the collector's sight, a full collection during a stream scans only what the stream
+        # made (measured: 45-75 ms pauses every ~0.8 s otherwise, docs/benchmarks.md).
+        self.call_after_refresh(gc.freeze)
 
     async def on_unmount(self) -> None:
         await self.saves.drain()  # no save is lost when the app closes
@@ -188,6 +204,18 @@ class WorkbenchApp(App[None]):
         if self.offline:
             return Session.new(title="", profile="offline simulator", base_url=None)
         return Session.new(title="", profile=self.profile_name, base_url=self.endpoint.base_url)
+
+    # -- input first --------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._last_key_at = time.monotonic()
+        await super().on_event(event)
+
+    def _key_just_pressed(self) -> bool:
+        """A key arrived moments ago: the stream's next flush waits a tick, so the frame that
+        shows the key is a cheap one (docs/benchmarks.md: key latency while streaming)."""
+        return time.monotonic() - self._last_key_at < KEY_HOLD_S
 
     # -- models -------------------------------------------------------------------------------
 
@@ -238,7 +266,9 @@ class WorkbenchApp(App[None]):
 
     async def start_request(self, request: CompletionRequest) -> ExchangeView:
         """Show a new exchange and send ``request`` (any request still running is cancelled)."""
-        view = await self.transcript.start_exchange(request, flush_hz=self.flush_hz)
+        view = await self.transcript.start_exchange(
+            request, flush_hz=self.flush_hz, hold=self._key_just_pressed
+        )
         self.transcript.scroll_end(animate=False)
         run = ExchangeRun(
             request,
@@ -291,7 +321,9 @@ class WorkbenchApp(App[None]):
         # Draw the last text first (docs/benchmarks.md: display lag); the outcome, the final
         # rendering and the save follow once that frame is on screen.
         run.view.flush()
-        self.call_after_refresh(self._complete_run, run, status, result, error)
+        self.call_after_refresh(
+            self.set_timer, AFTER_LAST_FRAME_S, functools.partial(self._complete_run, run, status, result, error)
+        )
 
     def _complete_run(
         self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None

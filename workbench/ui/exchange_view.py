@@ -165,8 +165,17 @@ class ExchangeView(Vertical):
     class Grew(Message):
         """Text was added; the transcript scrolls along if it is following the bottom."""
 
-    def __init__(self, request: CompletionRequest, *, flush_hz: float = 60.0) -> None:
+    def __init__(
+        self,
+        request: CompletionRequest,
+        *,
+        flush_hz: float = 60.0,
+        hold: Callable[[], bool] | None = None,
+    ) -> None:
         super().__init__(classes="-streaming")
+        # Asked before each timed flush: True skips that tick (the user is typing, and the
+        # frame that shows their key should not also carry a transcript relayout).
+        self._hold = hold
         self.request = request
         self.status: ExchangeStatus = "streaming"
         self.result: CompletionResult | None = None
@@ -223,7 +232,12 @@ class ExchangeView(Vertical):
     # -- streaming ----------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._timer = self.set_interval(self._flush_interval, self.flush, pause=False)
+        self._timer = self.set_interval(self._flush_interval, self._timed_flush, pause=False)
+
+    def _timed_flush(self) -> None:
+        if self._hold is not None and self._hold():
+            return
+        self.flush()
 
     def feed(self, delta: TextDelta) -> None:
         """Queue a delta; it reaches the screen at the next flush (at most once a frame)."""

@@ -73,7 +73,8 @@ the last exchange; **ctrl+y** copies its text.
     @on(ExchangeView.Grew)
     def _follow(self, event: ExchangeView.Grew) -> None:
         event.stop()
-        if self.following:
+        # Anchored: the layout pass that shows the new text also scrolls to it (see arrange).
+        if self.following and not self.is_anchored:
             # After the layout has the new height; re-checked then, so a scroll up by the user
             # in between is not undone.
             self.call_after_refresh(self._scroll_if_following)
@@ -91,9 +92,15 @@ the last exchange; **ctrl+y** copies its text.
         views = self.exchanges
         return views[-1] if views else None
 
-    async def start_exchange(self, request: CompletionRequest, *, flush_hz: float) -> ExchangeView:
+    async def start_exchange(
+        self,
+        request: CompletionRequest,
+        *,
+        flush_hz: float,
+        hold: Callable[[], bool] | None = None,
+    ) -> ExchangeView:
         """Mount a view for a request about to be sent (ready for deltas when this returns)."""
-        view = ExchangeView(request, flush_hz=flush_hz)
+        view = ExchangeView(request, flush_hz=flush_hz, hold=hold)
         await self.mount(view)
         return view
 
