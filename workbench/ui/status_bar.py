@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -51,6 +52,8 @@ class StatusBar(Horizontal):
     quota: reactive[str] = reactive("")
     """Rate-limit remaining, when the server sends the headers."""
 
+    _speed_text = ""  # what the speed label shows now
+
     def compose(self) -> ComposeResult:
         yield Label("", id="badge")
         yield Label("", id="endpoint")
@@ -88,11 +91,16 @@ class StatusBar(Horizontal):
     def _show_speed(self) -> None:
         label = self.query_one("#speed", Label)
         if self.live_rate is not None:
-            label.update("⇣ " + format_rate(self.live_rate))
+            text = "⇣ " + format_rate(self.live_rate)
         elif self.last_rate is not None:
-            label.update("last " + format_rate(self.last_rate))
+            text = "last " + format_rate(self.last_rate)
         else:
-            label.update("")
+            text = ""
+        # The label is as wide as its text: only a change of width needs a layout. The live
+        # rate changes 4 times a second during a stream, mostly at the same width, and a
+        # layout is a full-screen one (10+ ms then, docs/benchmarks.md).
+        label.update(text, layout=cell_len(text) != cell_len(self._speed_text))
+        self._speed_text = text
 
     def watch_quota(self, quota: str) -> None:
         self.query_one("#quota", Label).update(quota)

@@ -107,6 +107,10 @@ class StreamText(Widget):
         self._rows: list[str] = [""]
         self._tail_row_start = 0
         self._wrap_width = 0
+        # Drawn rows, by row number: only the tail row changes when text is appended, while
+        # every visible row is asked for again each frame (the view scrolls as it grows).
+        self._strips: dict[int, Strip] = {}
+        self._strips_key: tuple[int, object] | None = None
         if text:
             self.append(text)
 
@@ -143,10 +147,16 @@ class StreamText(Widget):
         self.refresh(layout=True)
 
     def _rewrap_tail_row(self, added: str) -> None:
+        self._forget_strips_from(len(self._rows) - 1)
         last_row = self._rows.pop()
         self._rows.extend(wrap_paragraph(last_row + added, self._wrap_width))
 
+    def _forget_strips_from(self, row: int) -> None:
+        for y in [y for y in self._strips if y >= row]:
+            del self._strips[y]
+
     def _rewrap_all(self, width: int) -> None:
+        self._strips.clear()
         self._wrap_width = width
         self._rows = []
         for paragraph in self._paragraphs:
@@ -167,5 +177,15 @@ class StreamText(Widget):
         style = self.rich_style
         if y >= len(self._rows):
             return Strip.blank(width, style)
-        row = self._rows[y]
-        return Strip([Segment(row, style)], cell_len(row)).adjust_cell_length(width, style)
+        key = (width, style)
+        if key != self._strips_key:
+            self._strips.clear()
+            self._strips_key = key
+        strip = self._strips.get(y)
+        if strip is None:
+            if len(self._strips) > 512:  # rows scrolled away long ago are not kept
+                self._strips.clear()
+            row = self._rows[y]
+            strip = Strip([Segment(row, style)], cell_len(row)).adjust_cell_length(width, style)
+            self._strips[y] = strip
+        return strip
