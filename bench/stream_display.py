@@ -18,8 +18,11 @@ Screen times come from replaying the recorded terminal output through pyte after
 ``_pty_harness.ScreenReplay``); the live side only reads the pty, so measuring costs the app no
 CPU. Every run uses fresh WORKBENCH_CONFIG_DIR / WORKBENCH_DATA_DIR temp dirs.
 
-Usage: ``python bench/stream_display.py [--runs 5] [--app workbench|standin] [--write-docs]``.
-Needs ``pyte`` (a dev dependency of the benchmarks).
+Usage: ``python bench/stream_display.py [--runs 5] [--only fast|slow|local] [--write-docs]
+[--json FILE] [--app workbench|standin|standin-log]``; diagnosis of one run: ``--trace FILE``
+(timeline from ``bench/_app_tracer.py`` hooks; add ``PYTHONASYNCIODEBUG=1`` to name loop
+callbacks over 10 ms) or ``--profile FILE`` (py-spy; summarise with ``bench/_profile_summary.py``).
+Needs ``pyte`` (dev extra).
 """
 
 from __future__ import annotations
