@@ -36,7 +36,8 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(commands: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the given sub-commands (all of them unless told otherwise)."""
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="A keyboard-driven terminal workbench for the Cerebras completions API. "
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"workbench {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in commands:
         try:
             module = importlib.import_module(f"workbench.cli.{name}")
         except ModuleNotFoundError as error:
@@ -58,13 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    # No sub-command (or only TUI flags): open the TUI.
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
-    if "tui" in known and (not args_list or args_list[0].startswith("-")) and not (
-        set(args_list) & {"-h", "--help", "--version"}
-    ):
-        args_list = ["tui", *args_list]
+    asks_for_help = bool(set(args_list) & {"-h", "--help", "--version"})
+    if not asks_for_help and (not args_list or args_list[0] == "tui" or args_list[0].startswith("-")):
+        # Opening the TUI: only its parser is built, so its start does not wait for every
+        # other sub-command's module (and what they import) to load.
+        parser = build_parser(("tui",))
+        if args_list[:1] != ["tui"]:
+            args_list = ["tui", *args_list]
+    else:
+        parser = build_parser()
     args = parser.parse_args(args_list)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -55,17 +55,19 @@ from workbench.ui.exchange_run import (
     error_message,
 )
 from workbench.ui.exchange_view import ExchangeView
-from workbench.ui.final_render import renderer_for
-from workbench.ui.help_screen import HelpScreen
-from workbench.ui.logprobs_screen import LogprobsScreen
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
-from workbench.ui.session_browser import SessionBrowser
 from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
 from workbench.ui.status_bar import StatusBar
-from workbench.ui.themes import ThemeChosen, initial_theme_name, open_theme_picker, register_themes
+from workbench.ui.themes import (
+    ThemeChosen,
+    initial_theme_name,
+    open_theme_picker,
+    register_builtin_themes,
+    register_themes,
+)
 from workbench.ui.transcript import Transcript
 
 # Transcript flushes per second while streaming. Each one costs a full frame (layout and
@@ -76,6 +78,8 @@ from workbench.ui.transcript import Transcript
 # (design.md: "lower flush rate while streaming").
 LOCAL_FLUSH_HZ = 20.0
 SSH_FLUSH_HZ = 10.0
+# The start-up work that the first screen does not need runs this long after the first frame.
+SETTLE_S = 0.25
 # How long after a key press the stream's flushes wait, so the key is drawn first.
 KEY_HOLD_S = 0.012
 # The end-of-stream work waits this long after the frame with the last text, so the thread
@@ -141,7 +145,8 @@ class WorkbenchApp(App[None]):
         self._last_key_at = 0.0
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        self.theme_problems = register_themes(self)
+        # Textual's other themes are registered after the first frame (_after_first_frame).
+        self.theme_problems = register_themes(self, builtins=(self.config.theme or "",))
         self.theme = initial_theme_name(self.config.theme, self.available_themes)
 
     # -- layout -------------------------------------------------------------------------------
@@ -188,11 +193,26 @@ class WorkbenchApp(App[None]):
             )
         self.prompt_pane.editor.focus()
         if self.fetch_models:
+            # At once: with no model configured, the first model listed becomes the default,
+            # and a prompt sent before the list arrives would have none.
             self.load_models()
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """What the first screen does not need waits (docs/benchmarks.md, startup): keys typed
+        while the app started are drawn before the rest of the set-up runs."""
         # Everything built so far (modules, widgets, styles) lives as long as the app: moved out
         # of the collector's sight, a full collection during a stream scans only what the stream
         # made (measured: 45-75 ms pauses every ~0.8 s otherwise, docs/benchmarks.md).
-        self.call_after_refresh(gc.freeze)
+        gc.freeze()
+        # The TUI's entry point turns the collector off while the app is built (workbench.cli.tui):
+        # nothing built before the first frame is garbage.
+        gc.enable()
+        self.set_timer(SETTLE_S, self._settle)
+
+    def _settle(self) -> None:
+        # Deriving the variables of Textual's own themes takes ~30 ms: after the first keys.
+        register_builtin_themes(self)
 
     async def on_unmount(self) -> None:
         await self.saves.drain()  # no save is lost when the app closes
@@ -352,6 +372,8 @@ class WorkbenchApp(App[None]):
 
     def final_renderer(self) -> Callable[[str], Any] | None:
         """How finished text is drawn: code fences highlighted in the current theme's style."""
+        from workbench.ui.final_render import renderer_for  # pygments: not needed to start
+
         return renderer_for(self)
 
     def _tell(self, message: str, **options: Any) -> None:
@@ -421,6 +443,8 @@ class WorkbenchApp(App[None]):
         # While another screen (sessions, replay, help, logprobs …) is open its own keys win;
         # only F1 stays, so every screen gets help for what has focus there.
         if len(self.screen_stack) > 1 and action in ACTION_NAMES:
+            from workbench.ui.help_screen import HelpScreen
+
             return action == "help" and not isinstance(self.screen, HelpScreen)
         if action == "cancel":
             return self._active_run is not None
@@ -522,6 +546,8 @@ class WorkbenchApp(App[None]):
         )
 
     def action_sessions(self) -> None:
+        from workbench.ui.session_browser import SessionBrowser
+
         self.push_screen(SessionBrowser(self.store), self._load_session)
 
     async def _load_session(self, session: Session | None) -> None:
@@ -580,6 +606,8 @@ class WorkbenchApp(App[None]):
         while node is not None and focused_help is None:
             focused_help = getattr(type(node), "HELP", None)
             node = node.parent  # type: ignore[assignment]
+        from workbench.ui.help_screen import HelpScreen  # Markdown: not needed to start
+
         self.push_screen(HelpScreen(keys, focused_help))
 
     def action_prompt_form(self) -> None:
@@ -590,6 +618,8 @@ class WorkbenchApp(App[None]):
         if last is None:
             self._tell("No exchange yet.", severity="warning")
             return
+        from workbench.ui.logprobs_screen import LogprobsScreen
+
         self.push_screen(LogprobsScreen({i: v.logprobs for i, v in last.choices.items()}))
 
     def action_export(self) -> None:
