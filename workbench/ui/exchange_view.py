@@ -62,6 +62,10 @@ def merge_logprobs(
 class ChoiceView(Vertical):
     """One choice: optional label, the echoed prompt (styled apart), the text, the finish reason."""
 
+    # Its children cover it (no border, no padding): drawn as plain background, one strip for
+    # all rows, instead of row by row through the styles cache on every streaming frame.
+    BLANK = True
+
     DEFAULT_CSS = """
     ChoiceView { height: auto; }
     ChoiceView > .choice-label { color: $text-accent; text-style: bold; }

@@ -13,7 +13,8 @@ import re
 
 from rich.cells import cell_len
 from rich.segment import Segment
-from textual.geometry import Size
+from rich.style import Style
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -111,6 +112,7 @@ class StreamText(Widget):
         # every visible row is asked for again each frame (the view scrolls as it grows).
         self._strips: dict[int, Strip] = {}
         self._strips_key: tuple[int, object] | None = None
+        self._line_style: Style | None = None
         if text:
             self.append(text)
 
@@ -170,11 +172,20 @@ class StreamText(Widget):
             self._rewrap_all(width)
         return len(self._rows)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The style is the same for every row, and working it out walks the ancestors: once
+        # per redraw, not once per row (every visible row is redrawn as the view scrolls).
+        self._line_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._line_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if width != self._wrap_width and width > 0:
             self._rewrap_all(width)
-        style = self.rich_style
+        style = self._line_style or self.rich_style
         if y >= len(self._rows):
             return Strip.blank(width, style)
         key = (width, style)
