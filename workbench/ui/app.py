@@ -340,7 +340,8 @@ class WorkbenchApp(App[None]):
             self._point_at_field(failure)
         # Draw the last text first (docs/benchmarks.md: display lag); the outcome, the final
         # rendering and the save follow once that frame is on screen.
-        run.view.flush()
+        if run.view.is_attached:  # not when the transcript was cleared meanwhile
+            run.view.flush()
         self.call_after_refresh(
             self.set_timer, AFTER_LAST_FRAME_S, functools.partial(self._complete_run, run, status, result, error)
         )
