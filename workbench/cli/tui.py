@@ -94,8 +94,13 @@ FRAME_RATE_CAP = "240"
 
 
 def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    # Before Textual is imported (it reads the variable once); a user's own setting wins.
-    os.environ.setdefault("TEXTUAL_FPS", FRAME_RATE_CAP)
+    # Textual reads the variable once, when textual.constants is imported; a user's own
+    # setting wins. It is taken out again so that $EDITOR and other children do not inherit it.
+    if "TEXTUAL_FPS" not in os.environ:
+        os.environ["TEXTUAL_FPS"] = FRAME_RATE_CAP
+        import textual.constants  # noqa: F401 - read the frame rate now
+
+        del os.environ["TEXTUAL_FPS"]
     # Imports and building the app make hundreds of thousands of objects and no garbage; the
     # collector's passes over them cost 15-30 ms of startup. The app turns it back on (and
     # freezes what exists) after its first frame; here it is on again whatever happens.
