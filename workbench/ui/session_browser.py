@@ -356,7 +356,8 @@ red with the reason; the workbench never changes or deletes them.
         shown = len(self.table.rows)
         total = len(self.summaries)
         broken = sum(1 for s in self.summaries if not s.readable)
-        parts = [f"{shown:,} of {total:,} sessions" if shown != total else f"{total:,} sessions"]
+        noun = "session" if total == 1 else "sessions"
+        parts = [f"{shown:,} of {total:,} {noun}" if shown != total else f"{total:,} {noun}"]
         if broken:
             parts.append(f"{broken} unreadable")
         if self.search_index is None and self.query_text.strip():
