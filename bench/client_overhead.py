@@ -29,7 +29,6 @@ import datetime as dt
 import io
 import json
 import os
-import platform
 import pstats
 import socket
 import statistics
@@ -44,6 +43,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _machine import machine_summary  # noqa: E402 - bench/ is on sys.path as the script's folder
 from workbench.api.client import CompletionClient
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
@@ -315,18 +315,6 @@ async def profile_workbench(client: Workbench, tokens: int, calls: int) -> str:
 # -- report --------------------------------------------------------------------------------------
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
 
 
 def table(results: dict[str, dict[str, object]]) -> str:
@@ -428,7 +416,7 @@ def main() -> int:
         "What workbench's `CompletionClient` costs on top of raw httpx (one `AsyncClient`, JSON and\n"
         "SSE parsed by hand), next to the official `cerebras-cloud-sdk` `AsyncCerebras`, against the\n"
         "unpaced simulator in its own process (`python -m workbench sim --rate 0`).\n\n"
-        f"- Machine: {machine()}\n"
+        f"- Machine: {machine_summary()}\n"
         f"- Date: {date}\n"
         f"- Latency: non-streaming request, {SMALL_MAX_TOKENS} tokens; {args.warmup} warm-up calls, then "
         f"{args.rounds} rounds × {args.iterations} calls per client (order alternating): "

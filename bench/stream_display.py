@@ -46,6 +46,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _machine import cpu_model  # noqa: E402
 from _marking_proxy import DEFAULT_MARKER  # noqa: E402
 from _pty_harness import ProcessSample, PtyProcess, ScreenReplay, child_environment  # noqa: E402
 
@@ -428,14 +429,6 @@ def markdown_table(results: dict[Scenario, list[RunResult]]) -> str:
 
 
 def machine_description() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         from importlib.metadata import version
 
@@ -443,8 +436,8 @@ def machine_description() -> str:
     except Exception:  # pragma: no cover - textual is a dependency
         textual_version = "?"
     return (
-        f"{platform.machine()}, {cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-        f"Textual {textual_version}; load average before the runs {os.getloadavg()[0]:.2f}"
+        f"{platform.machine()}, {cpu_model()}, {os.cpu_count()} cores; "
+        f"Python {platform.python_version()}, Textual {textual_version}; load average before the runs {os.getloadavg()[0]:.2f}"
     )
 
 
