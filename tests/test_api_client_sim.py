@@ -7,6 +7,7 @@ tests check the delays the client *asked for* without spending them.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 import contextlib
 import socket
 from typing import Any, AsyncIterator, Awaitable, Callable
@@ -619,4 +620,16 @@ async def test_stream_equals_non_stream_for_any_request(
         deltas = [e for e in events if isinstance(e, TextDelta)]
         assert all(e.logprobs and len(e.logprobs["tokens"]) >= 1 for e in deltas)
     assert len(streamed.choices) == len(prompts)
+    assert streamed.usage.completion_tokens == whole.usage.completion_tokens
+
+
+async def test_collect_streams_or_not_as_the_request_says(sim_factory: SimFactory) -> None:
+    sim = await sim_factory()
+    endpoint = Endpoint.from_env(base_url=sim.base_url, environ={})
+    base = CompletionRequest(model="llama3.1-8b", prompt="It is a truth", max_tokens=20, seed=3)
+    async with CompletionClient(endpoint) as client:
+        streamed = await client.collect(replace(base, stream=True))
+        whole = await client.collect(replace(base, stream=False))
+    assert [r.body["stream"] for r in sim.requests if r.path == "/v1/completions"] == [True, False]
+    assert streamed.text == whole.text and streamed.text
     assert streamed.usage.completion_tokens == whole.usage.completion_tokens

@@ -19,7 +19,7 @@ from workbench.api.client import CompletionClient  # noqa: E402
 from workbench.api.endpoint import Endpoint  # noqa: E402
 from workbench.api.errors import WorkbenchAPIError  # noqa: E402
 from workbench.api.request import CompletionRequest  # noqa: E402
-from workbench.api.types import StreamFinished, TextDelta  # noqa: E402
+from workbench.api.types import TextDelta  # noqa: E402
 from workbench.sessions.codec import decode, encode  # noqa: E402
 from workbench.sessions.model import Exchange, Session  # noqa: E402
 
@@ -63,11 +63,7 @@ def build_example() -> bytes:
                     stream=True,
                 )
                 started = tick()
-                result = None
-                async with client.stream(first) as stream:
-                    async for event in stream:
-                        if isinstance(event, StreamFinished):
-                            result = event.result
+                result = await client.collect(first)
                 session.exchanges.append(Exchange.from_outcome(first, result, started_at=started, finished_at=tick()))
 
                 second = CompletionRequest(

@@ -28,16 +28,7 @@ KEY = "sk-live-THIS-MUST-NEVER-BE-SAVED-42"
 async def record(client: CompletionClient, session: Session, request: CompletionRequest) -> None:
     """What the app does: run a request, then append the exchange to the session."""
     started = utc_now()
-    if request.stream:
-        from workbench.api.types import StreamFinished
-
-        result = None
-        async with client.stream(request) as stream:
-            async for event in stream:
-                if isinstance(event, StreamFinished):
-                    result = event.result
-    else:
-        result = await client.complete(request)
+    result = await client.collect(request)
     session.exchanges.append(
         Exchange.from_outcome(request, result, started_at=started, finished_at=utc_now())
     )

@@ -212,6 +212,18 @@ class CompletionClient:
         holder: list[ResultBuilder] = []
         return CompletionStream(self._stream_events(request, content, holder), holder)
 
+    async def collect(self, request: CompletionRequest) -> CompletionResult:
+        """The whole result, streamed when ``request.stream`` is true (as the user asked the
+        request to be sent), fetched in one response otherwise."""
+        if not request.stream:
+            return await self.complete(request)
+        async with self.stream(request) as events:
+            async for event in events:
+                if isinstance(event, StreamFinished):
+                    return event.result
+        # Every stream that ends without an error ends with StreamFinished.
+        raise AssertionError("stream ended without StreamFinished")  # pragma: no cover
+
     async def list_models(self) -> list[str]:
         """Model ids from ``GET /v1/models``, in the server's order."""
         self.endpoint.require_key()

@@ -14,7 +14,6 @@ from typing import Any, AsyncIterator
 
 from workbench.api.errors import WorkbenchAPIError
 from workbench.api.request import CompletionRequest
-from workbench.api.types import CompletionResult, StreamFinished
 from workbench.sessions.diff import Verdict, unified, verdict
 from workbench.sessions.model import Exchange, Session, utc_now
 
@@ -102,15 +101,8 @@ def prepare_requests(session: Session, overrides: ReplayOverrides) -> list[Compl
 async def send(client: Any, request: CompletionRequest) -> tuple[Exchange, WorkbenchAPIError | None]:
     """One call as the app makes it (streamed when the saved request streamed)."""
     started = utc_now()
-    result: CompletionResult | None = None
     try:
-        if request.stream:
-            async with client.stream(request) as stream:
-                async for event in stream:
-                    if isinstance(event, StreamFinished):
-                        result = event.result
-        else:
-            result = await client.complete(request)
+        result = await client.collect(request)
     except WorkbenchAPIError as error:
         exchange = Exchange.from_outcome(
             request,
