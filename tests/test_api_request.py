@@ -56,7 +56,8 @@ BROKEN_RULES = [
     ("user a string", {"user": 7}, "user", "string"),
     ("logprobs in range", {"logprobs": 21}, "logprobs", "0 to 20"),
     ("logprobs whole", {"logprobs": 1.0}, "logprobs", "0 to 20"),
-    ("n at least 1", {"n": 0}, "n", "at least 1"),
+    ("n at least 1", {"n": 0}, "n", "from 1 to 16"),
+    ("n at most 16", {"n": 17}, "n", "from 1 to 16"),
 ]
 
 

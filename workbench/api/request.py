@@ -30,6 +30,9 @@ TEMPERATURE_RANGE = (0.0, 1.5)
 TOP_P_RANGE = (0.0, 1.0)
 MAX_STOP_SEQUENCES = 4
 MAX_LOGPROBS = 20
+# n completions per prompt: the server charges and streams every one, so an unbounded n is a
+# way to ask for minutes of work by accident. 16 covers every sampling use we know of.
+MAX_N = 16
 # The server keeps seeds in a signed 64-bit integer.
 SEED_RANGE = (-(2**63), 2**63 - 1)
 
@@ -217,8 +220,8 @@ class CompletionRequest:
             if not _is_int(self.logprobs) or not 0 <= self.logprobs <= MAX_LOGPROBS:
                 add(FieldError("logprobs", f"must be a whole number from 0 to {MAX_LOGPROBS}"))
         if self.n is not None:
-            if not _is_int(self.n) or self.n < 1:
-                add(FieldError("n", "must be a whole number, at least 1"))
+            if not _is_int(self.n) or not 1 <= self.n <= MAX_N:
+                add(FieldError("n", f"must be a whole number from 1 to {MAX_N}"))
         return errors
 
     def check(self) -> None:
