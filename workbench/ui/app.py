@@ -96,6 +96,10 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     BINDINGS = APP_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    # Where focus lands when nothing has it (at start, and when a browser tab or terminal
+    # window regains focus before the app's own focus call): the prompt, not the first field
+    # of the sidebar, so text typed early goes where the user expects it.
+    AUTO_FOCUS = "#prompt-editor"
 
     def __init__(
         self,
