@@ -25,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "tui", help="open the terminal UI (the default when no command is given)"
     )
+    add_tui_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_tui_options(parser: argparse.ArgumentParser) -> None:
+    """The TUI's options (shared with `workbench serve`, which passes them to each app)."""
     add_connection_flags(parser)
     parser.add_argument("--profile", metavar="NAME", help="endpoint profile from the config file")
     parser.add_argument("--model", metavar="ID", help="model to start with")
@@ -38,7 +44,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="remote-terminal mode: no animations, fewer screen updates while streaming "
         "(automatic when $SSH_CONNECTION is set)",
     )
-    parser.set_defaults(handler=run)
 
 
 @dataclass(frozen=True)
