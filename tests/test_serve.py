@@ -23,6 +23,8 @@ from typing import Any, AsyncIterator, Iterator
 import httpx
 import pytest
 
+from cli_harness import clean_env
+
 try:
     import textual_serve  # noqa: F401
 except ImportError:
@@ -50,9 +52,7 @@ def _wait_for(predicate: Any, timeout: float, what: str) -> Any:
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
     """`workbench serve --offline` on a free loopback port: (url, sessions dir, process)."""
     sessions = tmp_path / "sessions"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CEREBRAS_")}
-    env["CEREBRAS_API_KEY"] = "csk-serve-test-secret"
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    env = clean_env(tmp_path, {"CEREBRAS_API_KEY": "csk-serve-test-secret"})
     process = subprocess.Popen(
         [
             sys.executable, "-m", "workbench", "serve", "--port", "0",

@@ -28,12 +28,18 @@ def register(subparsers: Any) -> None:
         "--exchange",
         "-n",
         type=int,
-        default=-1,
+        default=None,
         metavar="N",
-        help="which exchange, 1 = the first (default: the last; negative counts from the end)",
+        help="which exchange, 1 = the first (default: the last, or every one for html; "
+        "negative counts from the end)",
     )
     parser.add_argument(
-        "--format", "-f", choices=EXPORT_FORMATS, default="curl", help="default: curl"
+        "--format",
+        "-f",
+        choices=(*EXPORT_FORMATS, "html"),
+        default="curl",
+        help="default: curl; html is a self-contained page of the exchanges with their "
+        "outputs, metrics and token probabilities",
     )
     parser.add_argument(
         "--base-url",
@@ -58,12 +64,19 @@ def handle(args: argparse.Namespace) -> int:
         report(f"{session.display_title}: the session has no exchanges")
         return EXIT_USAGE
     number = args.exchange
-    if number == 0 or not -count <= number <= count:
+    if number is not None and (number == 0 or not -count <= number <= count):
         report(f"--exchange {number}: the session has {count} exchange(s), numbered 1 to {count}")
         return EXIT_USAGE
-    exchange = session.exchanges[number - 1 if number > 0 else number]
-    base_url = args.base_url or session.base_url or DEFAULT_BASE_URL
-    snippet = render_export(exchange.request, args.format, base_url)
+    if args.format == "html":
+        from workbench.export_html import render_session_html
+
+        chosen = None if number is None else [number if number > 0 else count + 1 + number]
+        snippet = render_session_html(session, chosen)
+    else:
+        number = -1 if number is None else number
+        exchange = session.exchanges[number - 1 if number > 0 else number]
+        base_url = args.base_url or session.base_url or DEFAULT_BASE_URL
+        snippet = render_export(exchange.request, args.format, base_url)
     if args.output:
         path = Path(args.output).expanduser()
         try:
