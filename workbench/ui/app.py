@@ -619,13 +619,27 @@ class WorkbenchApp(App[None]):
         self.prompt_pane.cycle_form()
 
     def action_logprobs(self) -> None:
-        last = self.transcript.last
-        if last is None:
-            self._tell("No exchange yet.", severity="warning")
+        """The token inspector on the last finished exchange."""
+        if not self.session.exchanges:
+            self._tell("No finished exchange yet.", severity="warning")
             return
-        from workbench.ui.logprobs_screen import LogprobsScreen
+        exchange = self.session.exchanges[-1]
+        from workbench.ui.token_inspector import TokenInspector
 
-        self.push_screen(LogprobsScreen({i: v.logprobs for i, v in last.choices.items()}))
+        number = len(self.session.exchanges)
+        self.push_screen(
+            TokenInspector(
+                exchange.request, exchange.choices, title=f"Tokens · exchange {number}"
+            ),
+            self._continue_from_inspector,
+        )
+
+    async def _continue_from_inspector(self, result: object) -> None:
+        from workbench.ui.token_inspector import ContinueWith
+
+        if isinstance(result, ContinueWith):
+            self.prompt_pane.text = result.prompt
+            await self._send_prompt()
 
     def action_export(self) -> None:
         """The request the pane and sidebar describe; the last one sent if they are invalid."""
