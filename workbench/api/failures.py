@@ -288,9 +288,9 @@ def status_error(
     body = read_error_body(content)
     if body.status_code is not None:
         status = body.status_code
-    # The server's own words, on one line and bounded, without a trailing full stop: every
-    # template below adds its own punctuation.
-    said = one_line(body.message or _reason(status) or "no message").rstrip(". ") or "no message"
+    # The server's own words, on one line and bounded. Where a sentence of ours follows,
+    # _sentence() ends it with exactly one full stop ("(simulated). This", not "..").
+    said = one_line(body.message or _reason(status) or "no message") or "no message"
     url = redact_url(url)
     host = endpoint.host
     if 300 <= status < 400:
@@ -315,12 +315,12 @@ def status_error(
             )
     elif status == 402:
         text = (
-            f"Payment required (402): {said}. Check the plan and billing of the account "
+            f"Payment required (402): {_sentence(said)} Check the plan and billing of the account "
             "this API key belongs to."
         )
     elif status == 403:
         text = (
-            f"Permission denied (403): {said}. The key was accepted but may not use this "
+            f"Permission denied (403): {_sentence(said)} The key was accepted but may not use this "
             "model or feature."
         )
     elif status == 404:
@@ -332,13 +332,13 @@ def status_error(
             )
         else:
             text = (
-                f"Not found (404) at {url}: {said}. Check the base URL {endpoint.redacted_base_url} "
+                f"Not found (404) at {url}: {_sentence(said)} Check the base URL {endpoint.redacted_base_url} "
                 f"(from {endpoint.base_url_source})."
             )
     elif status == 408:
-        text = f"The server gave up waiting for the request (408): {said}."
+        text = f"The server gave up waiting for the request (408): {_sentence(said)}"
     elif status == 409:
-        text = f"Conflict (409): {said}."
+        text = f"Conflict (409): {_sentence(said)}"
     elif status == 422:
         text = _with_field(f"The server could not process the request (422): {said}", body.param)
     elif status == 429:
@@ -346,7 +346,7 @@ def status_error(
     elif status >= 500:
         reason = _reason(status)
         text = (
-            f"Server error from {host} ({status}{' ' + reason if reason else ''}): {said}. "
+            f"Server error from {host} ({status}{' ' + reason if reason else ''}): {_sentence(said)} "
             "This is usually temporary: try again in a moment."
         )
     else:
@@ -355,7 +355,7 @@ def status_error(
             f"HTTP {status}{' ' + reason if reason else ''} from {host}: {said}", body.param
         )
     if in_stream:
-        text = "The server reported an error in the middle of the stream: " + text
+        text = "The server reported an error in the middle of the stream: " + _sentence(text)
         text += partial_note(partial)
     if attempts > 1:
         text += f" (gave up after {attempts} attempts)"
