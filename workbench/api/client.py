@@ -38,6 +38,7 @@ from workbench.api.failures import (
     partial_note,
     status_class,
     status_error,
+    one_line,
     text_extract,
     transport_error,
 )
@@ -558,7 +559,8 @@ class CompletionClient:
             data = None
         if not isinstance(data, dict):
             prefix = content[: self.limits.error_body_bytes].decode("utf-8", errors="replace")
-            extract = text_extract(prefix) or "an empty body"
+            # Readable text if there is any, else the start as it is (a page of bare markup).
+            extract = text_extract(prefix) or one_line(prefix, 80) or "an empty body"
             raise errors.ProtocolError(
                 f"{self.endpoint.host} answered {opened.response.status_code} with something "
                 f"that is not a JSON object: {extract!r}. Is the base URL "

@@ -385,9 +385,9 @@ def partial_note(partial: CompletionResult | None) -> str:
     chars = sum(len(choice.text) for choice in partial.choices)
     tokens = sum(len(choice.tokens or ()) for choice in partial.choices)
     if chars:
-        return f" {chars} characters arrived before it and were kept."
+        return f" {chars:,} characters arrived before it and were kept."
     if tokens:
-        return f" {tokens} tokens arrived before it and were kept."
+        return f" {tokens:,} tokens arrived before it and were kept."
     return " Nothing had arrived yet."
 
 

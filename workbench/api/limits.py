@@ -41,7 +41,7 @@ class Limits:
     total_chars: int = 16_000_000
     #: token ids and logprobs entries kept over all choices of one response (each costs
     #: ~40-100 bytes in memory, far more than a character)
-    total_items: int = 1_000_000
+    total_items: int = 500_000
     #: token ids accepted from the tokenizer endpoint (``/tokenize``)
     tokenize_tokens: int = 1_000_000
 
