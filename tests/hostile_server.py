@@ -33,6 +33,8 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MODES: dict[str, str] = {
     "script": '"<script" * 1_000_000 as the body (status and content type configurable)',
     "nested": "200 application/json whose body is '[' nested a million deep",
+    "json-flood": "200 application/json: ~8 MB of empty objects (JSON that expands ~30x)",
+    "event-flood": "200 text/event-stream: one ~1 MB event of 300,000 empty objects",
     "endless-json": "200 application/json that never ends (a model list that goes on)",
     "endless-html": "an HTML page that never ends (status configurable)",
     "endless-line": "200 text/event-stream: one data line that never ends",
@@ -230,6 +232,14 @@ class _Handler(socketserver.BaseRequestHandler):
             return self._whole(sock, state.status, state.content_type, b"<script" * 1_000_000)
         if mode == "nested":
             return self._whole(sock, 200, "application/json", b"[" * 1_000_000)
+        if mode == "json-flood":
+            body = b'{"data":[' + b"{}," * 2_700_000 + b"{}]}"
+            return self._whole(sock, 200, "application/json", body)
+        if mode == "event-flood":
+            self._head(sock, 200, sse)
+            self._send(sock, _chunk(b'data: {"choices":[' + b"{}," * 300_000 + b"{}]}\n\n"))
+            self._send(sock, _chunk(b"data: [DONE]\n\n"))
+            return self._send(sock, b"0\r\n\r\n")
         if mode == "endless-json":
             self._head(sock, 200, "application/json")
             return self._forever(sock, b'{"object":"list","data":[', b'{"id":"model"},')

@@ -42,7 +42,7 @@ from workbench.api.failures import (
     text_extract,
     transport_error,
 )
-from workbench.api.limits import DEFAULT_LIMITS, Limits, size_text
+from workbench.api.limits import DEFAULT_LIMITS, Limits, json_containers, size_text
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
 from workbench.api.retry import RetryPolicy, Sleep, retry_delay, should_retry_status
 from workbench.api.sse import ServerSentEvent, SSEDecoder, SSELimitError
@@ -553,6 +553,7 @@ class CompletionClient:
         self, opened: _Opened, partial: Callable[[], CompletionResult] | None
     ) -> dict[str, Any]:
         content = opened.content or b""
+        self._check_containers(content, builder_partial=partial)
         try:
             data = json.loads(content)
         except (ValueError, RecursionError):
@@ -568,6 +569,19 @@ class CompletionClient:
                 partial=partial() if partial else None,
             )
         return data
+
+    def _check_containers(
+        self, data: bytes | str, *, builder_partial: Callable[[], CompletionResult] | None
+    ) -> None:
+        """Refuse JSON that would expand far past its size once parsed (millions of ``{}``)."""
+        cap = self.limits.json_containers
+        if json_containers(data) > cap:
+            partial = builder_partial() if builder_partial else None
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} sent JSON with more than {cap:,} objects and arrays "
+                "(the client's limit)." + partial_note(partial),
+                partial=partial,
+            )
 
     async def _stream_events(
         self, request: CompletionRequest, content: bytes, holder: list[ResultBuilder]
@@ -737,6 +751,7 @@ class CompletionClient:
         text = sse.data.strip()
         if not text:
             return None  # an empty data event carries nothing
+        self._check_containers(text, builder_partial=builder.finish)
         try:
             data = json.loads(text)
         except (ValueError, RecursionError):

@@ -42,6 +42,9 @@ class Limits:
     #: token ids and logprobs entries kept over all choices of one response (each costs
     #: ~40-100 bytes in memory, far more than a character)
     total_items: int = 500_000
+    #: JSON objects and arrays in one body or event: an empty ``{}`` costs ~64 bytes once
+    #: parsed, so 8 MB of them would be ~200 MB; checked before parsing
+    json_containers: int = 200_000
     #: token ids accepted from the tokenizer endpoint (``/tokenize``)
     tokenize_tokens: int = 1_000_000
 
@@ -62,3 +65,11 @@ def size_text(count: int) -> str:
     if count >= KIB and count % KIB == 0:
         return f"{count // KIB} KB"
     return f"{count:,} bytes"
+
+
+def json_containers(data: bytes | str) -> int:
+    """An upper bound on the objects and arrays ``data`` would parse into (every ``{`` and
+    ``[``, those inside strings too): a fast scan, done before parsing."""
+    if isinstance(data, str):
+        return data.count("{") + data.count("[")
+    return data.count(b"{") + data.count(b"[")

@@ -18,6 +18,7 @@ from typing import Iterable, Iterator
 _BOM = "\ufeff"
 DEFAULT_MAX_LINE = 1024 * 1024
 DEFAULT_MAX_EVENT = 4 * 1024 * 1024
+_LINE_OVERHEAD = 64
 
 
 class SSELimitError(ValueError):
@@ -140,8 +141,10 @@ class SSEDecoder:
             value = value[1:]
         if name == "data":
             # An event that never ends (data lines without the blank line) must not grow
-            # without bound: count what it holds.
-            self._data_size += len(value) + 1
+            # without bound: count what it holds, each line at its length plus what a kept
+            # line costs in memory anyway (a str object and its list slot), so a flood of
+            # one-character lines meets the cap as soon as a few long ones would.
+            self._data_size += len(value) + _LINE_OVERHEAD
             if self._data_size > self.max_event_bytes:
                 raise SSELimitError(
                     f"an event of the stream is longer than {self.max_event_bytes:,} bytes"
