@@ -117,6 +117,8 @@ class SimServer:
         tokenizer: Tokenizer | None = None,
         model: MarkovModel | None = None,
     ) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be from 0 to 65535 (0 picks a free one), not {port!r}")
         self.host = host
         self.port = port
         self.rate = _pace_value(rate)
