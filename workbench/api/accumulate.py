@@ -14,6 +14,7 @@ from typing import Any, Callable
 from workbench.api.limits import DEFAULT_LIMITS, Limits
 
 from workbench.api.types import (
+    finite_float,
     ChoiceFinished,
     ClientMetrics,
     CompletionResult,
@@ -58,6 +59,16 @@ def _logprobs_items(logprobs: dict[str, Any]) -> int:
 class OutputLimitReached(Exception):
     """A response went past one of the :class:`Limits`; the client turns this into
     ResponseTooLargeError with the partial result."""
+
+
+class MalformedChunk(Exception):
+    """A chunk the client cannot take (a choice index out of range); the client turns this
+    into ProtocolError with the partial result."""
+
+
+# Choice indexes are small (n ≤ 16 per prompt); anything past this is garbage, and would not
+# survive a session file (TOML integers are 64-bit) anyway.
+MAX_CHOICE_INDEX = 2**31 - 1
 
 
 def _token_ids(value: Any) -> tuple[int, ...] | None:
@@ -121,8 +132,8 @@ class ResultBuilder:
             result.id = data["id"]
         if isinstance(data.get("model"), str):
             result.model = data["model"]
-        created = data.get("created")
-        if isinstance(created, (int, float)) and not isinstance(created, bool):
+        created = finite_float(data.get("created"))
+        if created is not None and abs(created) < 2**62:
             result.created = int(created)
         if isinstance(data.get("system_fingerprint"), str):
             result.system_fingerprint = data["system_fingerprint"]
@@ -143,6 +154,8 @@ class ResultBuilder:
             index = raw_choice.get("index")
             if not isinstance(index, int) or isinstance(index, bool):
                 index = position
+            elif not 0 <= index <= MAX_CHOICE_INDEX:
+                raise MalformedChunk(f"sent choice index {str(index)[:24]}, out of range")
             if index not in self._chars:
                 if len(self._chars) >= self.max_choices:
                     raise OutputLimitReached(

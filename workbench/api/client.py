@@ -33,7 +33,7 @@ from workbench import __version__
 from workbench.api import errors
 from workbench.api.accumulate import ResultBuilder
 from workbench.api.endpoint import Endpoint
-from workbench.api.accumulate import OutputLimitReached
+from workbench.api.accumulate import MalformedChunk, OutputLimitReached
 from workbench.api.failures import (
     partial_note,
     status_class,
@@ -338,6 +338,11 @@ class CompletionClient:
         far kept)."""
         try:
             return builder.add(data)
+        except MalformedChunk as malformed:
+            partial = builder.finish()
+            raise errors.ProtocolError(
+                f"{self.endpoint.host} {malformed}." + partial_note(partial), partial=partial
+            ) from None
         except OutputLimitReached as reached:
             partial = builder.finish()
             raise errors.ResponseTooLargeError(
@@ -763,13 +768,15 @@ class CompletionClient:
             ) from None
         if isinstance(data, dict) and (data.get("error") or sse.event == "error"):
             status = data.get("status_code")
+            if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+                status = None
             raise self._api_error(
                 response,
                 data,
                 request.model,
                 builder,
                 1,
-                status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+                status=status,
                 in_stream=True,
             )
         if not isinstance(data, dict):

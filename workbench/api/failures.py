@@ -294,7 +294,7 @@ def status_error(
     url = redact_url(url)
     host = endpoint.host
     if 300 <= status < 400:
-        location = headers.get("location") or "an address it did not give"
+        location = redact_url(one_line(headers.get("location") or "", 120)) or "an address it did not give"
         text = (
             f"{host} redirected the request ({status}) to {location}: use that address as "
             f"the base URL (now {endpoint.redacted_base_url}, from {endpoint.base_url_source})."
@@ -432,6 +432,11 @@ def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
     return f"Could not connect to {host} ({one_line(str(exc)) or type(exc).__name__}). {where}."
 
 
+def _exc_text(exc: BaseException) -> str:
+    """An exception's text on one short line (a library may quote what the server sent)."""
+    return one_line(str(exc), 160) or type(exc).__name__
+
+
 def transport_error(
     exc: httpx.RequestError,
     *,
@@ -472,13 +477,13 @@ def transport_error(
         error = errors.APIConnectionError(_connect_message(exc, endpoint), partial=partial)
     elif response_started:
         error = errors.StreamInterruptedError(
-            f"The connection to {host} broke in the middle of the response ({exc or type(exc).__name__})."
+            f"The connection to {host} broke in the middle of the response ({_exc_text(exc)})."
             + partial_note(partial),
             partial=partial,
         )
     else:
         error = errors.APIConnectionError(
-            f"{host} closed the connection without answering ({exc or type(exc).__name__}).",
+            f"{host} closed the connection without answering ({_exc_text(exc)}).",
             partial=partial,
         )
     message = error.message + (f" (gave up after {attempts} attempts)" if attempts > 1 else "")

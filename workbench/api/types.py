@@ -16,14 +16,26 @@ from typing import Any, Mapping
 MAX_HEADER_NUMBER = 2.0**53
 
 
+# What a TOML file (a saved session) can hold: a signed 64-bit integer.
+INT64_MAX = 2**63 - 1
+
+
 def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A server's integer, or None when it is not one a session file could hold."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -INT64_MAX <= value <= INT64_MAX else None
 
 
-def _float_or_none(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """A server's number as a finite float, or None (JSON from Python servers may say NaN)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +73,11 @@ class TimeInfo:
         if not isinstance(data, dict):
             return None
         return cls(
-            queue_time=_float_or_none(data.get("queue_time")),
-            prompt_time=_float_or_none(data.get("prompt_time")),
-            completion_time=_float_or_none(data.get("completion_time")),
-            total_time=_float_or_none(data.get("total_time")),
-            created=_float_or_none(data.get("created")),
+            queue_time=finite_float(data.get("queue_time")),
+            prompt_time=finite_float(data.get("prompt_time")),
+            completion_time=finite_float(data.get("completion_time")),
+            total_time=finite_float(data.get("total_time")),
+            created=finite_float(data.get("created")),
             raw=dict(data),
         )
 
