@@ -449,3 +449,30 @@ def test_request_validation_is_a_client_error_like_the_others() -> None:
     error = RequestValidationError([FieldError("n", "must be a whole number from 1 to 16")])
     assert isinstance(error, errors.WorkbenchAPIError) and isinstance(error, ValueError)
     assert error.message == str(error) == "n: must be a whole number from 1 to 16"
+
+
+def test_numbers_a_session_file_cannot_hold_are_read_as_absent() -> None:
+    import json
+
+    chunk = json.loads(
+        '{"created": Infinity, "usage": {"prompt_tokens": 1e400, "completion_tokens": '
+        + str(10**30)
+        + ', "total_tokens": 3}, "time_info": {"completion_time": NaN, "total_time": 0.5},'
+        ' "choices": [{"index": 0, "text": "ok", "finish_reason": "stop"}]}'
+    )
+    builder = ResultBuilder(rate_limits=RateLimits(), sent_at=0.0)
+    builder.add(chunk)
+    result = builder.finish()
+    assert result.created is None and result.text == "ok"
+    assert result.usage is not None and result.usage.completion_tokens is None
+    assert result.usage.total_tokens == 3
+    assert result.time_info is not None and result.time_info.completion_time is None
+
+
+@pytest.mark.parametrize("index", [10**30, -1, 2**31])
+def test_an_absurd_choice_index_is_a_protocol_error(index: int) -> None:
+    from workbench.api.accumulate import MalformedChunk
+
+    builder = ResultBuilder(rate_limits=RateLimits(), sent_at=0.0)
+    with pytest.raises(MalformedChunk, match="out of range"):
+        builder.add({"choices": [{"index": index, "text": "x"}]})

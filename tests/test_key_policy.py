@@ -156,3 +156,24 @@ def test_transport_errors_never_show_url_credentials() -> None:
         response_started=False,
     )  # fmt: skip
     assert "pw-12345678" not in str(error) and "***@127.0.0.1:1" in str(error)
+
+
+def test_a_profile_key_is_named_for_the_profiles_own_host_only() -> None:
+    from workbench.config import Profile
+
+    env = {"GATEWAY_KEY": KEY}
+    gateway = Profile(name="gw", base_url="https://gw.example/v1", api_key_env="GATEWAY_KEY")
+    assert Endpoint.from_profile(gateway, env).auth_headers() == {"Authorization": f"Bearer {KEY}"}
+    same_host = Endpoint.from_profile(gateway, env, base_url="https://GW.example:443/other")
+    assert same_host.auth_headers()
+    # A --base-url elsewhere: the profile's key does not follow it.
+    elsewhere = Endpoint.from_profile(gateway, env, base_url="https://evil.example")
+    assert elsewhere.auth_headers() == {} and "GATEWAY_KEY" in (elsewhere.key_withheld_reason or "")
+    lab = Profile(name="lab", base_url="http://10.0.0.5:8080", api_key_env="GATEWAY_KEY")
+    assert Endpoint.from_profile(lab, env).auth_headers() == {}
+    lab = Profile(name="lab", base_url="http://10.0.0.5:8080", api_key_env="GATEWAY_KEY",
+                  allow_insecure=True)
+    assert Endpoint.from_profile(lab, env).auth_headers()
+    # No key of its own: CEREBRAS_API_KEY under the usual rule.
+    bare = Profile(name="bare", base_url="https://gw.example")
+    assert Endpoint.from_profile(bare, ENV).auth_headers() == {}

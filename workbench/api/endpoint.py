@@ -13,7 +13,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -132,6 +132,27 @@ def parse_custom_headers(text: str | None) -> dict[str, str]:
         if colon and name.strip():
             headers[name.strip()] = value.strip()
     return headers
+
+
+class ProfileLike(Protocol):
+    """What :meth:`Endpoint.from_profile` needs of a config profile (``workbench.config.Profile``)."""
+
+    name: str
+    base_url: str | None
+    api_key_env: str | None
+
+    def resolve_api_key(self, environ: Mapping[str, str] | None = None) -> str | None: ...
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(split_credentials(normalise_base_url(split_credentials(url)[0]))[0])
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower().rstrip("."), parts.port or default
+
+
+def _same_origin(a: str, b: str) -> bool:
+    """Same scheme, host and port (the credentials and path may differ)."""
+    return _origin(a) == _origin(b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +312,47 @@ class Endpoint:
             base_url_source=url_source,
             key_for_host=named,
             allow_insecure=allow_insecure,
+        )
+
+    @classmethod
+    def from_profile(
+        cls,
+        profile: ProfileLike,
+        environ: Mapping[str, str] | None = None,
+        *,
+        base_url: str | None = None,
+        base_url_source: str = "--base-url",
+        headers: Mapping[str, str] | None = None,
+    ) -> Endpoint:
+        """The endpoint of a config profile, with the key policy applied for you.
+
+        The profile's key (``api_key_env`` or ``api_key``) is named for the profile's own
+        ``base_url``: it counts as meant for that host (``key_for_host``), and may use plain
+        http:// when the profile says ``allow_insecure``. A ``base_url`` given here (a
+        ``--base-url`` flag) that points at another host turns it back into an ordinary key
+        (Cerebras over https:// and loopback only): a profile's key never follows a flag to
+        a host it was not named for. Without a key of its own the profile falls back to
+        ``CEREBRAS_API_KEY`` under the usual rule.
+        """
+        env = os.environ if environ is None else environ
+        own_url = profile.base_url
+        key = profile.resolve_api_key(env)
+        named = bool(key) and bool(own_url) and (
+            base_url is None or _same_origin(base_url, own_url or "")
+        )
+        if profile.api_key_env and env.get(profile.api_key_env):
+            key_source = f"{profile.api_key_env} (profile {profile.name})"
+        else:
+            key_source = f"profile {profile.name}"
+        return cls.from_env(
+            base_url=base_url or own_url,
+            api_key=key,
+            environ=env,
+            base_url_source=base_url_source if base_url else f"profile {profile.name}",
+            key_source=key_source,
+            headers=headers,
+            key_for_host=named,
+            allow_insecure=named and bool(getattr(profile, "allow_insecure", False)),
         )
 
     @property
