@@ -43,6 +43,7 @@ MODES: dict[str, str] = {
     "endless-choices": "200 text/event-stream: every chunk a new choice index, forever",
     "endless-logprobs": "200 text/event-stream: chunks with 20 top logprobs each, forever",
     "keepalive": "200 text/event-stream: ': ping' comments forever, never an event",
+    "empty-events": "200 text/event-stream: valid chunks with empty text forever",
     "trickle": "200 application/json: a valid body, one byte every 50 ms",
     "gzip": "200 application/json claiming content-encoding gzip",
     "inf-headers": "a valid answer with Retry-After/x-ratelimit-* set to inf, nan and garbage",
@@ -276,6 +277,10 @@ class _Handler(socketserver.BaseRequestHandler):
         if mode == "keepalive":
             self._head(sock, 200, sse)
             return self._forever(sock, b"", b": ping\n\n", pause=0.005)
+        if mode == "empty-events":
+            self._head(sock, 200, sse)
+            event = _sse(dict(completion(), choices=[{"index": 0, "text": ""}]))
+            return self._forever(sock, b"", event, pause=0.005)
         if mode == "trickle":
             body = json.dumps(completion()).encode() + b" " * 100_000
             self._head(sock, 200, "application/json", length=len(body))

@@ -272,8 +272,9 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], env: dict[str, str]
 # -- in process, over a real socket ---------------------------------------------------------------
 
 
-async def test_keep_alive_comments_forever_end_at_the_no_progress_limit() -> None:
-    with HostileServer("keepalive") as server:
+@pytest.mark.parametrize("mode", ["keepalive", "empty-events"])
+async def test_a_stream_without_progress_ends_at_the_no_progress_limit(mode: str) -> None:
+    with HostileServer(mode) as server:
         endpoint = Endpoint(base_url=server.base_url)
         timeouts = Timeouts(read=0.5, progress=1.0)
         started = time.monotonic()
