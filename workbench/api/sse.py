@@ -15,9 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from workbench.api.limits import DEFAULT_LIMITS
+
 _BOM = "\ufeff"
-DEFAULT_MAX_LINE = 1024 * 1024
-DEFAULT_MAX_EVENT = 4 * 1024 * 1024
+# The caps live in workbench.api.limits; these are the decoder's defaults when used alone.
+DEFAULT_MAX_LINE = DEFAULT_LIMITS.sse_line_bytes
+DEFAULT_MAX_EVENT = DEFAULT_LIMITS.sse_event_bytes
 _LINE_OVERHEAD = 64
 
 
