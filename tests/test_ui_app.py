@@ -535,7 +535,7 @@ async def test_a_server_rejection_naming_a_field_is_shown_on_that_field(sim: Any
         app.sidebar.query_one("#max_tokens").value = "100000000"
         await send(pilot, "Too long")
         view = await wait_finished(pilot)
-        assert view.status == "error" and "HTTP 400" in (view.error or "")
+        assert view.status == "error" and "Bad request (400)" in (view.error or "")
         field_error = str(app.sidebar.query_one("#error-max_tokens").render())
         assert "server:" in field_error and "context length" in field_error
 

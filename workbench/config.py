@@ -41,7 +41,7 @@ from workbench import paths
 from workbench.api.request import CompletionRequest
 
 TOP_LEVEL_KEYS = ("default_profile", "theme", "sessions_dir", "profiles", "defaults", "keymap")
-PROFILE_KEYS = ("base_url", "api_key_env", "api_key", "model")
+PROFILE_KEYS = ("base_url", "api_key_env", "api_key", "model", "allow_insecure")
 # Request fields that make sense as defaults: everything but the prompt itself.
 DEFAULT_FIELDS: dict[str, tuple[type, ...]] = {
     "model": (str,),
@@ -91,6 +91,9 @@ class Profile:
     api_key_env: str | None = None
     api_key: str | None = None
     model: str | None = None
+    # Lets this profile's key travel over plain http:// to another machine (see
+    # workbench.api.endpoint.Endpoint: otherwise such a key is withheld).
+    allow_insecure: bool = False
 
     def resolve_api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The key itself: from the named variable, else the literal ``api_key`` entry."""
@@ -227,10 +230,15 @@ def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
         if not isinstance(entries, dict):
             report.add("profiles", name, "must be a table ([profiles.NAME])")
             continue
-        kept: dict[str, str] = {}
+        kept: dict[str, Any] = {}
         for key, item in entries.items():
             if key not in PROFILE_KEYS:
                 report.add(table, key, "unknown profile setting" + _suggest(key, PROFILE_KEYS))
+            elif key == "allow_insecure":
+                if isinstance(item, bool):
+                    kept[key] = item
+                else:
+                    report.add(table, key, "must be true or false")
             elif not isinstance(item, str) or not item:
                 report.add(table, key, "must be a non-empty string")
             elif key == "base_url" and not re.match(r"^https?://", item):

@@ -7,10 +7,14 @@ is what makes "stream and non-stream results agree" true by construction.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any, Callable
 
+from workbench.api.limits import DEFAULT_LIMITS, Limits
+
 from workbench.api.types import (
+    finite_float,
     ChoiceFinished,
     ClientMetrics,
     CompletionResult,
@@ -35,6 +39,38 @@ def _merge_logprobs(into: dict[str, Any] | None, more: dict[str, Any]) -> dict[s
     return into
 
 
+def _logprobs_items(logprobs: dict[str, Any]) -> int:
+    """How many entries a logprobs payload adds (each costs tens of bytes once parsed): one
+    per list element, plus one per alternative in ``top_logprobs``."""
+    count = 0
+    for value in logprobs.values():
+        if isinstance(value, list):
+            count += len(value)
+            for item in value:
+                if isinstance(item, (dict, list)):
+                    count += len(item)
+        elif isinstance(value, dict):
+            count += len(value)
+        else:
+            count += 1
+    return count
+
+
+class OutputLimitReached(Exception):
+    """A response went past one of the :class:`Limits`; the client turns this into
+    ResponseTooLargeError with the partial result."""
+
+
+class MalformedChunk(Exception):
+    """A chunk the client cannot take (a choice index out of range); the client turns this
+    into ProtocolError with the partial result."""
+
+
+# Choice indexes are small (n ≤ 16 per prompt); anything past this is garbage, and would not
+# survive a session file (TOML integers are 64-bit) anyway.
+MAX_CHOICE_INDEX = 2**31 - 1
+
+
 def _token_ids(value: Any) -> tuple[int, ...] | None:
     if not isinstance(value, list):
         return None
@@ -55,14 +91,26 @@ class ResultBuilder:
         rate_limits: RateLimits,
         sent_at: float,
         clock: Clock = time.perf_counter,
+        limits: Limits = DEFAULT_LIMITS,
+        expected_choices: int | None = None,
     ) -> None:
         self.result = CompletionResult(rate_limits=rate_limits)
+        self.limits = limits
+        # A server may not invent choices: never more than the request asked for (when known)
+        # and never more than the hard cap.
+        self.max_choices = min(expected_choices or limits.choices, limits.choices)
+        self._chars: dict[int, int] = {}
+        self._total_chars = 0
+        self._total_items = 0
         self._clock = clock
         self._sent_at = sent_at
         self._first_token_at: float | None = None
         self._last_token_at: float | None = None
         self._finished: set[int] = set()
-        self._pieces: dict[int, list[str]] = {}
+        # Text per choice, appended in place: `choice.text += text` would copy the whole text
+        # per chunk (quadratic over a long stream), and a list of pieces costs ~50 bytes of
+        # overhead per piece (a hostile server sends one character per chunk).
+        self._texts: dict[int, io.StringIO] = {}
         self.chunks = 0
         #: set once the final result was handed out: its metrics must not move any more
         self.done = False
@@ -84,8 +132,8 @@ class ResultBuilder:
             result.id = data["id"]
         if isinstance(data.get("model"), str):
             result.model = data["model"]
-        created = data.get("created")
-        if isinstance(created, (int, float)) and not isinstance(created, bool):
+        created = finite_float(data.get("created"))
+        if created is not None and abs(created) < 2**62:
             result.created = int(created)
         if isinstance(data.get("system_fingerprint"), str):
             result.system_fingerprint = data["system_fingerprint"]
@@ -106,6 +154,16 @@ class ResultBuilder:
             index = raw_choice.get("index")
             if not isinstance(index, int) or isinstance(index, bool):
                 index = position
+            elif not 0 <= index <= MAX_CHOICE_INDEX:
+                raise MalformedChunk(f"sent choice index {str(index)[:24]}, out of range")
+            if index not in self._chars:
+                if len(self._chars) >= self.max_choices:
+                    raise OutputLimitReached(
+                        f"sent more than {self.max_choices:,} choices "
+                        + ("(the request asked for that many)" if self.max_choices < self.limits.choices
+                           else "(the client's limit)")
+                    )
+                self._chars[index] = 0
             choice = result.choice(index)
             text = raw_choice.get("text")
             text = text if isinstance(text, str) else ""
@@ -113,14 +171,16 @@ class ResultBuilder:
             logprobs = raw_choice.get("logprobs")
             logprobs = logprobs if isinstance(logprobs, dict) and logprobs else None
             if text or tokens or logprobs:
+                self._charge(index, text, tokens, logprobs)
                 if text or tokens:
                     if self._first_token_at is None:
                         self._first_token_at = now
                     self._last_token_at = now
                 if text:
-                    # Joined in finish(): `choice.text += text` would copy the whole text
-                    # per chunk, quadratic over a long stream.
-                    self._pieces.setdefault(index, []).append(text)
+                    buffer = self._texts.get(index)
+                    if buffer is None:
+                        buffer = self._texts[index] = io.StringIO()
+                    buffer.write(text)
                 if tokens is not None:
                     if choice.tokens is None:
                         choice.tokens = []
@@ -135,6 +195,32 @@ class ResultBuilder:
                 events.append(ChoiceFinished(index=index, finish_reason=finish_reason))
         return events
 
+    def _charge(
+        self, index: int, text: str, tokens: tuple[int, ...] | None, logprobs: dict[str, Any] | None
+    ) -> None:
+        """Count what this piece adds; past a cap, stop before keeping it."""
+        limits = self.limits
+        chars = self._chars[index] + len(text)
+        if chars > limits.choice_chars:
+            raise OutputLimitReached(
+                f"choice {index} went past {limits.choice_chars:,} characters of text "
+                "(the client's per-choice limit)"
+            )
+        if self._total_chars + len(text) > limits.total_chars:
+            raise OutputLimitReached(
+                f"the response went past {limits.total_chars:,} characters of text in all "
+                "(the client's limit)"
+            )
+        items = (len(tokens) if tokens else 0) + (_logprobs_items(logprobs) if logprobs else 0)
+        if self._total_items + items > limits.total_items:
+            raise OutputLimitReached(
+                f"the response went past {limits.total_items:,} token ids and logprobs "
+                "entries (the client's limit)"
+            )
+        self._chars[index] = chars
+        self._total_chars += len(text)
+        self._total_items += items
+
     def unfinished_choices(self) -> list[int]:
         return [c.index for c in self.result.choices if c.index not in self._finished]
 
@@ -147,9 +233,9 @@ class ResultBuilder:
         now = self._clock()
         result = self.result
         for choice in result.choices:
-            pieces = self._pieces.get(choice.index)
-            if pieces:
-                choice.text = "".join(pieces)
+            buffer = self._texts.get(choice.index)
+            if buffer is not None:
+                choice.text = buffer.getvalue()
         wall = now - self._sent_at
         tokens = result.usage.completion_tokens if result.usage else None
         if tokens is None and any(c.tokens for c in result.choices):

@@ -33,38 +33,77 @@ from workbench import __version__
 from workbench.api import errors
 from workbench.api.accumulate import ResultBuilder
 from workbench.api.endpoint import Endpoint
-from workbench.api.failures import partial_note, status_error, text_extract, transport_error
+from workbench.api.accumulate import MalformedChunk, OutputLimitReached
+from workbench.api.failures import (
+    partial_note,
+    status_class,
+    status_error,
+    one_line,
+    text_extract,
+    transport_error,
+)
+from workbench.api.limits import DEFAULT_LIMITS, Limits, json_containers, size_text
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
 from workbench.api.retry import RetryPolicy, Sleep, retry_delay, should_retry_status
-from workbench.api.sse import ServerSentEvent, SSEDecoder
+from workbench.api.sse import ServerSentEvent, SSEDecoder, SSELimitError
 from workbench.api.types import (
     CompletionResult,
     RateLimits,
     ResponseStarted,
     StreamEvent,
     StreamFinished,
+    TextDelta,
+    ChoiceFinished,
 )
 
 COMPLETIONS_PATH = "/v1/completions"
 MODELS_PATH = "/v1/models"
+# llama.cpp's tokenizer endpoint (the simulator has it too); at the server root, not under /v1.
+TOKENIZE_PATH = "/tokenize"
 USER_AGENT = f"workbench/{__version__}"
 # Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
 DRAIN_AFTER_DONE_S = 1.0
-MAX_ERROR_BODY_BYTES = 64 * 1024
+
+#: ``on_retry(attempt, delay_s, reason)``: called before the client waits to retry; ``attempt``
+#: is the number of the attempt about to be made (2 for the first retry), ``reason`` one short
+#: phrase ("HTTP 429 rate limit", "connection failed"). See :func:`retry_notice`.
+RetryCallback = Callable[[int, float, str], None]
+#: waits at least this long deserve a word to the user (shorter ones pass unnoticed)
+ANNOUNCE_RETRY_AFTER_S = 1.0
+
+
+def retry_notice(attempt: int, delay_s: float, reason: str, max_attempts: int | None = None) -> str:
+    """One line for the user about a retry wait: ``"HTTP 429 rate limit: retrying in 60 s
+    (attempt 2 of 3)"``."""
+    wait = f"{delay_s:.0f} s" if delay_s >= 10 else f"{delay_s:.1f} s"
+    of = f" of {max_attempts}" if max_attempts else ""
+    return f"{reason}: retrying in {wait} (attempt {attempt}{of})"
 
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
     """Seconds. ``read`` is the longest silence allowed between two pieces of a response, so it
-    also catches a stream that stalls in the middle. The SDK's defaults: connect 5, read 60."""
+    also catches a stream that stalls in the middle. The SDK's defaults: connect 5, read 60.
+
+    ``progress`` is the longest a response may go without *progress*, however busy the
+    connection looks: the response headers must arrive, a non-streamed body must be complete,
+    and a stream must deliver text, tokens or a finish within that many seconds of the last
+    progress. It catches a server that sends only keep-alive comments (or empty events, or a
+    body one byte at a time) forever. It is never shorter than ``read``.
+    """
 
     connect: float = 5.0
     read: float = 60.0
     write: float = 60.0
     pool: float = 60.0
+    progress: float = 120.0
 
     def to_httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+    @property
+    def progress_s(self) -> float:
+        return max(self.progress, self.read)
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -84,6 +123,7 @@ class _Opened:
     attempts: int
     sent_at: float
     content: bytes | None  # the body, when it was read inside the retry loop
+    deadline: float = 0.0  # loop time by which the response must make progress
 
 
 class CompletionStream:
@@ -126,7 +166,10 @@ class CompletionClient:
     """Talks to one :class:`Endpoint`. Use as ``async with`` or call :meth:`aclose`.
 
     ``sleep``, ``random`` and ``clock`` are injectable so tests can record the retry delays
-    asked for without waiting, and pin the jitter.
+    asked for without waiting, and pin the jitter. ``limits`` caps what a response may hold
+    (see :mod:`workbench.api.limits`); ``on_retry`` hears about every retry before its wait
+    (see :data:`RetryCallback`): a UI should show :func:`retry_notice` when the wait is
+    :data:`ANNOUNCE_RETRY_AFTER_S` or longer.
     """
 
     def __init__(
@@ -135,6 +178,8 @@ class CompletionClient:
         *,
         timeouts: Timeouts = Timeouts(),
         max_retries: int = 2,
+        limits: Limits = DEFAULT_LIMITS,
+        on_retry: RetryCallback | None = None,
         sleep: Sleep | None = None,
         random: Callable[[], float] = _random.random,
         clock: Callable[[], float] = time.perf_counter,
@@ -143,6 +188,8 @@ class CompletionClient:
         self.endpoint = endpoint
         self.timeouts = timeouts
         self.policy = RetryPolicy(max_retries=max_retries)
+        self.limits = limits
+        self.on_retry = on_retry
         self._sleep: Sleep = sleep or asyncio.sleep
         self._random = random
         self._clock = clock
@@ -185,22 +232,11 @@ class CompletionClient:
         content = self._prepare(request, stream=False)
         opened = await self._open("POST", COMPLETIONS_PATH, content, read_body=True, model=request.model)
         response = opened.response
-        rate_limits = RateLimits.from_headers(response.headers)
-        builder = ResultBuilder(rate_limits=rate_limits, sent_at=opened.sent_at, clock=self._clock)
+        builder = self._builder(opened, request)
         data = self._json_body(opened, builder.finish)
         if data.get("error"):
-            raise status_error(
-                response.status_code,
-                data,
-                headers=response.headers,
-                endpoint=self.endpoint,
-                url=str(response.request.url),
-                model=request.model,
-                rate_limits=rate_limits,
-                partial=builder.finish(),
-                attempts=opened.attempts,
-            )
-        builder.add(data)
+            raise self._api_error(response, data, request.model, builder, opened.attempts)
+        self._fold(builder, data)
         return builder.finish()
 
     def stream(self, request: CompletionRequest) -> CompletionStream:
@@ -225,7 +261,8 @@ class CompletionClient:
         raise AssertionError("stream ended without StreamFinished")  # pragma: no cover
 
     async def list_models(self) -> list[str]:
-        """Model ids from ``GET /v1/models``, in the server's order."""
+        """Model ids from ``GET /v1/models``, in the server's order (at most
+        ``limits.models`` of them, else :class:`errors.ResponseTooLargeError`)."""
         self.endpoint.require_key()
         opened = await self._open("GET", MODELS_PATH, None, read_body=True, model=None)
         data = self._json_body(opened, None)
@@ -234,7 +271,51 @@ class CompletionClient:
             raise errors.ProtocolError(
                 f"{self.endpoint.host} answered {MODELS_PATH} without a \"data\" list."
             )
+        if len(models) > self.limits.models:
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} listed {len(models):,} models, more than the client's "
+                f"limit of {self.limits.models:,}: is the base URL "
+                f"{self.endpoint.redacted_base_url} an OpenAI-compatible API?"
+            )
         return [item["id"] for item in models if isinstance(item, dict) and isinstance(item.get("id"), str)]
+
+    async def tokenize(self, text: str) -> list[int] | None:
+        """The server's token ids for ``text`` (llama.cpp's ``POST /tokenize``, which the
+        simulator offers too), or None when the endpoint has no tokenizer: 404/405, or an
+        answer without a ``tokens`` list. Not retried (a prompt gauge can wait for the next
+        keystroke); other failures raise as any call does. Bounded like every response."""
+        self.endpoint.require_key()
+        content = encode_body({"content": text})
+        try:
+            opened = await self._open(
+                "POST", TOKENIZE_PATH, content, read_body=True, model=None, retries=0
+            )
+        except errors.APIStatusError as error:
+            if error.status_code in (404, 405, 501):
+                return None
+            raise
+        try:
+            data = self._json_body(opened, None)
+        except errors.ResponseTooLargeError:
+            raise
+        except errors.ProtocolError:
+            return None  # not a tokenizer's answer (a web page, say): no tokenizer here
+        tokens = data.get("tokens")
+        if not isinstance(tokens, list):
+            return None
+        if len(tokens) > self.limits.tokenize_tokens:
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} answered {TOKENIZE_PATH} with {len(tokens):,} tokens, "
+                f"more than the client's limit of {self.limits.tokenize_tokens:,}."
+            )
+        ids: list[int] = []
+        for item in tokens:
+            # llama.cpp answers plain ids, or {"id": …, "piece": …} with with_pieces.
+            value = item.get("id") if isinstance(item, dict) else item
+            if not isinstance(value, int) or isinstance(value, bool):
+                return None
+            ids.append(value)
+        return ids
 
     # -- internals --------------------------------------------------------------------------
 
@@ -243,10 +324,39 @@ class CompletionClient:
         self.endpoint.require_key()
         return encode_body(request.to_body(stream=stream))
 
+    def _builder(self, opened: _Opened, request: CompletionRequest) -> ResultBuilder:
+        return ResultBuilder(
+            rate_limits=RateLimits.from_headers(opened.response.headers),
+            sent_at=opened.sent_at,
+            clock=self._clock,
+            limits=self.limits,
+            expected_choices=request.choice_count,
+        )
+
+    def _fold(self, builder: ResultBuilder, data: dict[str, Any]) -> list[TextDelta | ChoiceFinished]:
+        """``builder.add(data)``, a cap reached turned into ResponseTooLargeError (the text so
+        far kept)."""
+        try:
+            return builder.add(data)
+        except MalformedChunk as malformed:
+            partial = builder.finish()
+            raise errors.ProtocolError(
+                f"{self.endpoint.host} {malformed}." + partial_note(partial), partial=partial
+            ) from None
+        except OutputLimitReached as reached:
+            partial = builder.finish()
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} {reached}: the response was cut there."
+                + partial_note(partial),
+                partial=partial,
+            ) from None
+
     def _headers(self, *, has_body: bool, stream: bool, retries_taken: int) -> httpx.Headers:
         headers = httpx.Headers(
             {
                 "Accept": "text/event-stream" if stream else "application/json",
+                # Compressed bodies could expand a thousandfold in one read, past every cap.
+                "Accept-Encoding": "identity",
                 "User-Agent": USER_AGENT,
                 "x-stainless-retry-count": str(retries_taken),
                 **self.endpoint.auth_headers(),
@@ -259,6 +369,20 @@ class CompletionClient:
             headers[name] = value
         return headers
 
+    def _deadline(self) -> float:
+        return asyncio.get_running_loop().time() + self.timeouts.progress_s
+
+    def _no_progress(self, partial: CompletionResult | None, what: str) -> errors.APITimeoutError:
+        return errors.APITimeoutError(
+            f"{self.endpoint.host} {what} within {self.timeouts.progress_s:g} s "
+            "(no-progress limit)." + partial_note(partial),
+            partial=partial,
+        )
+
+    def _announce_retry(self, attempt: int, delay: float, reason: str) -> None:
+        if self.on_retry is not None:
+            self.on_retry(attempt, delay, reason)
+
     async def _open(
         self,
         method: str,
@@ -268,15 +392,17 @@ class CompletionClient:
         read_body: bool,
         model: str | None,
         stream: bool = False,
+        retries: int | None = None,
     ) -> _Opened:
         """Send with retries until a success status; raise the right error otherwise.
 
-        With ``read_body`` the body is read inside the loop, so a connection that breaks while
-        the body arrives is retried too (nothing has reached the caller yet).
+        With ``read_body`` the body is read inside the loop (at most ``limits.body_bytes``),
+        so a connection that breaks while the body arrives is retried too (nothing has
+        reached the caller yet).
         """
         http = self._client()
         url = self.endpoint.url(path)
-        max_retries = self.policy.max_retries
+        max_retries = self.policy.max_retries if retries is None else retries
         for retries_taken in range(max_retries + 1):
             retries_left = max_retries - retries_taken
             request = http.build_request(
@@ -288,9 +414,14 @@ class CompletionClient:
                 ),
             )
             sent_at = self._clock()
+            deadline = self._deadline()
             response: httpx.Response | None = None
             try:
-                response = await http.send(request, stream=True)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        response = await http.send(request, stream=True)
+                except TimeoutError:
+                    raise self._no_progress(None, "sent no complete response headers") from None
                 if response.is_redirect:
                     raise await self._status_error(response, model, retries_taken + 1, sent_at)
                 if response.status_code >= 400:
@@ -298,15 +429,28 @@ class CompletionClient:
                         response.status_code, response.headers
                     ):
                         await response.aclose()
-                        await self._sleep(self._delay(retries_taken, response.headers))
+                        delay = self._delay(retries_taken, response.headers)
+                        status = response.status_code
+                        self._announce_retry(
+                            retries_taken + 2, delay, f"HTTP {status} {status_class(status).label}"
+                        )
+                        await self._sleep(delay)
                         continue
                     raise await self._status_error(response, model, retries_taken + 1, sent_at)
-                body = await response.aread() if read_body else None
+                self._check_encoding(response)
+                body = (
+                    await self._read_capped(response, self.limits.body_bytes, deadline)
+                    if read_body
+                    else None
+                )
             except httpx.RequestError as exc:
                 if response is not None:
                     await response.aclose()
                 if retries_left > 0:
-                    await self._sleep(self._delay(retries_taken, None))
+                    delay = self._delay(retries_taken, None)
+                    kind = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+                    self._announce_retry(retries_taken + 2, delay, kind)
+                    await self._sleep(delay)
                     continue
                 rate_limits = RateLimits.from_headers(response.headers) if response else None
                 raise transport_error(
@@ -325,59 +469,124 @@ class CompletionClient:
                 raise
             if read_body:
                 await response.aclose()
-            return _Opened(response, retries_taken + 1, sent_at, body)
+            return _Opened(response, retries_taken + 1, sent_at, body, deadline)
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _check_encoding(self, response: httpx.Response) -> None:
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            raise errors.ProtocolError(
+                f"{self.endpoint.host} answered with a compressed body ({encoding[:40]!r}) "
+                "although the client asked for none: compressed bodies are refused because "
+                "they can expand past every size limit."
+            )
+
+    async def _read_capped(self, response: httpx.Response, cap: int, deadline: float) -> bytes:
+        """The whole body, at most ``cap`` bytes, complete by ``deadline`` (loop time)."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and len(declared) < 20 and int(declared) > cap:
+            raise self._too_large(response, cap)
+        received = bytearray()
+        try:
+            async with asyncio.timeout_at(deadline):
+                async for piece in response.aiter_bytes():
+                    received += piece
+                    if len(received) > cap:
+                        raise self._too_large(response, cap)
+        except TimeoutError:
+            raise self._no_progress(None, "did not finish sending the response body") from None
+        return bytes(received)
+
+    def _too_large(self, response: httpx.Response, cap: int) -> errors.ResponseTooLargeError:
+        return errors.ResponseTooLargeError(
+            f"{self.endpoint.host} answered {response.status_code} with a body larger than the "
+            f"client's limit of {size_text(cap)}: is the base URL "
+            f"{self.endpoint.redacted_base_url} an OpenAI-compatible API?"
+        )
 
     def _delay(self, retries_taken: int, headers: httpx.Headers | None) -> float:
         return retry_delay(retries_taken, headers, policy=self.policy, random=self._random)
 
-    async def _status_error(
-        self, response: httpx.Response, model: str | None, attempts: int, sent_at: float
+    def _api_error(
+        self,
+        response: httpx.Response,
+        content: bytes | dict[str, Any],
+        model: str | None,
+        builder: ResultBuilder,
+        attempts: int,
+        *,
+        status: int | None = None,
+        in_stream: bool = False,
     ) -> errors.APIStatusError:
-        received = bytearray()
-        try:
-            # Enough for any real error body; a proxy's endless page is not read to the end.
-            async for piece in response.aiter_bytes():
-                received += piece
-                if len(received) >= MAX_ERROR_BODY_BYTES:
-                    break
-        except httpx.RequestError:
-            pass  # what arrived (perhaps nothing) plus the status still say what happened
-        finally:
-            await response.aclose()
-        content = bytes(received[:MAX_ERROR_BODY_BYTES])
-        rate_limits = RateLimits.from_headers(response.headers)
+        """The one place an error response (or error event) becomes an exception."""
         return status_error(
-            response.status_code,
+            response.status_code if status is None else status,
             content,
             headers=response.headers,
             endpoint=self.endpoint,
             url=str(response.request.url),
             model=model,
-            rate_limits=rate_limits,
-            partial=ResultBuilder(
-                rate_limits=rate_limits, sent_at=sent_at, clock=self._clock
-            ).finish(),
+            rate_limits=builder.result.rate_limits,
+            partial=builder.finish(),
             attempts=attempts,
+            in_stream=in_stream,
         )
+
+    async def _status_error(
+        self, response: httpx.Response, model: str | None, attempts: int, sent_at: float
+    ) -> errors.APIStatusError:
+        cap = self.limits.error_body_bytes
+        received = bytearray()
+        try:
+            # Enough for any real error body; a proxy's endless page is not read to the end,
+            # nor waited for longer than the no-progress limit.
+            async with asyncio.timeout_at(self._deadline()):
+                async for piece in response.aiter_bytes():
+                    received += piece
+                    if len(received) >= cap:
+                        break
+        except (httpx.RequestError, TimeoutError):
+            pass  # what arrived (perhaps nothing) plus the status still say what happened
+        finally:
+            await response.aclose()
+        builder = ResultBuilder(
+            rate_limits=RateLimits.from_headers(response.headers), sent_at=sent_at, clock=self._clock
+        )
+        return self._api_error(response, bytes(received[:cap]), model, builder, attempts)
 
     def _json_body(
         self, opened: _Opened, partial: Callable[[], CompletionResult] | None
     ) -> dict[str, Any]:
         content = opened.content or b""
+        self._check_containers(content, builder_partial=partial)
         try:
             data = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if not isinstance(data, dict):
-            extract = text_extract(content.decode("utf-8", errors="replace")) or "an empty body"
+            prefix = content[: self.limits.error_body_bytes].decode("utf-8", errors="replace")
+            # Readable text if there is any, else the start as it is (a page of bare markup).
+            extract = text_extract(prefix) or one_line(prefix, 80) or "an empty body"
             raise errors.ProtocolError(
                 f"{self.endpoint.host} answered {opened.response.status_code} with something "
                 f"that is not a JSON object: {extract!r}. Is the base URL "
-                f"{self.endpoint.base_url} an OpenAI-compatible API?",
+                f"{self.endpoint.redacted_base_url} an OpenAI-compatible API?",
                 partial=partial() if partial else None,
             )
         return data
+
+    def _check_containers(
+        self, data: bytes | str, *, builder_partial: Callable[[], CompletionResult] | None
+    ) -> None:
+        """Refuse JSON that would expand far past its size once parsed (millions of ``{}``)."""
+        cap = self.limits.json_containers
+        if json_containers(data) > cap:
+            partial = builder_partial() if builder_partial else None
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} sent JSON with more than {cap:,} objects and arrays "
+                "(the client's limit)." + partial_note(partial),
+                partial=partial,
+            )
 
     async def _stream_events(
         self, request: CompletionRequest, content: bytes, holder: list[ResultBuilder]
@@ -388,48 +597,65 @@ class CompletionClient:
         response = opened.response
         chunks: AsyncIterator[bytes] | None = None
         try:
-            rate_limits = RateLimits.from_headers(response.headers)
-            builder = ResultBuilder(rate_limits=rate_limits, sent_at=opened.sent_at, clock=self._clock)
+            builder = self._builder(opened, request)
             holder.append(builder)
             yield ResponseStarted(
-                status=response.status_code, rate_limits=rate_limits, attempts=opened.attempts
+                status=response.status_code,
+                rate_limits=builder.result.rate_limits,
+                attempts=opened.attempts,
             )
-            content_type = response.headers.get("content-type", "")
+            content_type = response.headers.get("content-type", "").lower()
             if content_type.startswith("application/json"):
                 # A server that ignores "stream": true answers with one JSON body.
-                opened.content = await self._read_rest(response, builder, opened.attempts)
+                opened.content = await self._read_rest(
+                    response, builder, opened, self.limits.body_bytes
+                )
                 data = self._json_body(opened, builder.finish)
-                for event in self._events_for(ServerSentEvent(data=json.dumps(data)), response, builder, request):
+                for event in self._events_for(data, response, builder, request):
                     yield event
                 builder.done = True
                 yield StreamFinished(builder.finish())
                 return
             if content_type.startswith("text/html"):
-                # A captive portal or proxy page with a 200: not an event stream at all.
-                opened.content = await self._read_rest(response, builder, opened.attempts)
+                # A captive portal or proxy page with a 200: not an event stream at all. Its
+                # start says what it is; the rest is not worth reading.
+                opened.content = await self._read_rest(
+                    response, builder, opened, self.limits.error_body_bytes, truncate=True
+                )
                 self._json_body(opened, builder.finish)
             chunks = response.aiter_bytes()
-            decoder = SSEDecoder()
+            decoder = SSEDecoder(
+                max_line_bytes=self.limits.sse_line_bytes,
+                max_event_bytes=self.limits.sse_event_bytes,
+            )
+            loop = asyncio.get_running_loop()
+            deadline = opened.deadline
             done = False
-            while not done:
+            eof = False
+            while not done and not eof:
                 try:
-                    chunk = await chunks.__anext__()
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await chunks.__anext__()
                 except StopAsyncIteration:
-                    break
+                    eof = True
+                    sses = self._decode(decoder.close, builder)
+                except TimeoutError:
+                    raise self._no_progress(builder.finish(), "sent no text") from None
                 except httpx.RequestError as exc:
                     raise self._mid_stream(exc, builder, opened.attempts) from exc
-                for sse in decoder.feed(chunk):
+                else:
+                    sses = self._decode(lambda: decoder.feed(chunk), builder)
+                for sse in sses:
                     if sse.data.startswith("[DONE]"):
                         done = True
                         break
-                    for event in self._events_for(sse, response, builder, request):
-                        yield event
-            if not done:
-                for sse in decoder.close():
-                    if sse.data.startswith("[DONE]"):
-                        done = True
-                        break
-                    for event in self._events_for(sse, response, builder, request):
+                    data = self._event_json(sse, response, builder, request)
+                    if data is None:
+                        continue
+                    events = self._events_for(data, response, builder, request)
+                    if events:
+                        deadline = loop.time() + self.timeouts.progress_s
+                    for event in events:
                         yield event
             if not done:
                 partial = builder.finish()
@@ -452,11 +678,25 @@ class CompletionClient:
                 await chunks.aclose()  # type: ignore[attr-defined]
             await response.aclose()
 
+    def _decode(
+        self, step: Callable[[], list[ServerSentEvent]], builder: ResultBuilder
+    ) -> list[ServerSentEvent]:
+        try:
+            return step()
+        except SSELimitError as error:
+            partial = builder.finish()
+            raise errors.ResponseTooLargeError(
+                f"{self.endpoint.host} sent {error} (the client's limit): the stream was cut "
+                "there." + partial_note(partial),
+                partial=partial,
+            ) from None
+
     async def _drain(self, chunks: AsyncIterator[bytes]) -> None:
         """Read what follows ``[DONE]`` (normally just the chunked body's end) so the
         connection goes back to the pool instead of being closed: the next request then skips
         a TCP and TLS handshake. A server that keeps the body open after ``[DONE]`` costs the
-        caller at most ``DRAIN_AFTER_DONE_S`` (after StreamFinished) and never an error."""
+        caller at most ``DRAIN_AFTER_DONE_S`` (after StreamFinished) and never an error; what
+        it sends meanwhile is read and dropped, never kept."""
         try:
             async with asyncio.timeout(DRAIN_AFTER_DONE_S):
                 async for _ in chunks:
@@ -465,12 +705,32 @@ class CompletionClient:
             pass
 
     async def _read_rest(
-        self, response: httpx.Response, builder: ResultBuilder, attempts: int
+        self,
+        response: httpx.Response,
+        builder: ResultBuilder,
+        opened: _Opened,
+        cap: int,
+        *,
+        truncate: bool = False,
     ) -> bytes:
+        """The rest of the body, at most ``cap`` bytes (``truncate``: the first ``cap``
+        bytes, the rest unread; otherwise a larger body is an error)."""
+        received = bytearray()
         try:
-            return await response.aread()
+            async with asyncio.timeout_at(opened.deadline):
+                async for piece in response.aiter_bytes():
+                    received += piece
+                    if len(received) > cap:
+                        if truncate:
+                            break
+                        raise self._too_large(response, cap)
+        except TimeoutError:
+            raise self._no_progress(
+                builder.finish(), "did not finish sending the response body"
+            ) from None
         except httpx.RequestError as exc:
-            raise self._mid_stream(exc, builder, attempts) from exc
+            raise self._mid_stream(exc, builder, opened.attempts) from exc
+        return bytes(received[:cap])
 
     def _mid_stream(
         self, exc: httpx.RequestError, builder: ResultBuilder, attempts: int
@@ -485,19 +745,21 @@ class CompletionClient:
             attempts=attempts,
         )
 
-    def _events_for(
+    def _event_json(
         self,
         sse: ServerSentEvent,
         response: httpx.Response,
         builder: ResultBuilder,
         request: CompletionRequest,
-    ) -> list[StreamEvent]:
+    ) -> dict[str, Any] | None:
+        """The JSON object of one event (None for an empty one); an error event raises."""
         text = sse.data.strip()
         if not text:
-            return []  # an empty data event carries nothing
+            return None  # an empty data event carries nothing
+        self._check_containers(text, builder_partial=builder.finish)
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             partial = builder.finish()
             raise errors.ProtocolError(
                 f"{self.endpoint.host} sent a stream event that is not valid JSON: "
@@ -505,15 +767,16 @@ class CompletionClient:
                 partial=partial,
             ) from None
         if isinstance(data, dict) and (data.get("error") or sse.event == "error"):
-            raise status_error(
-                response.status_code if not isinstance(data.get("status_code"), int) else data["status_code"],
+            status = data.get("status_code")
+            if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+                status = None
+            raise self._api_error(
+                response,
                 data,
-                headers=response.headers,
-                endpoint=self.endpoint,
-                url=str(response.request.url),
-                model=request.model,
-                rate_limits=builder.result.rate_limits,
-                partial=builder.finish(),
+                request.model,
+                builder,
+                1,
+                status=status,
                 in_stream=True,
             )
         if not isinstance(data, dict):
@@ -523,5 +786,15 @@ class CompletionClient:
                 f"{text_extract(text, 80)!r}." + partial_note(partial),
                 partial=partial,
             )
-        return list(builder.add(data))
+        return data
 
+    def _events_for(
+        self,
+        data: dict[str, Any],
+        response: httpx.Response,
+        builder: ResultBuilder,
+        request: CompletionRequest,
+    ) -> list[TextDelta | ChoiceFinished]:
+        if data.get("error"):
+            raise self._api_error(response, data, request.model, builder, 1, in_stream=True)
+        return self._fold(builder, data)

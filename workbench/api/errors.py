@@ -14,7 +14,14 @@ if TYPE_CHECKING:
 
 
 class WorkbenchAPIError(Exception):
-    """Base of everything the client raises."""
+    """Base of everything the client raises, request validation included
+    (:class:`workbench.api.request.RequestValidationError` is one too).
+
+    ``str(error)`` (== ``error.message``) is one self-contained line that already says what
+    kind of failure it was and the HTTP status when there was one: show it as it is, without
+    prefixing ``label`` or the status again (that doubled words: "bad request (HTTP 400): Bad
+    request (400): …"). ``label`` is for places with room for a word only (a status bar).
+    """
 
     #: short label for the transcript / status bar ("rate limit", "timeout", …)
     label = "error"
@@ -136,6 +143,14 @@ class ProtocolError(WorkbenchAPIError):
     """Malformed JSON or SSE from the server."""
 
     label = "protocol"
+
+
+class ResponseTooLargeError(ProtocolError):
+    """The response went past one of the client's :class:`~workbench.api.limits.Limits`
+    (body, SSE line or event, model list, choices, text per choice). What arrived before the
+    cap is kept in ``partial``."""
+
+    label = "too large"
 
 
 class StreamTruncatedError(ProtocolError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import html
 import json
+import math
 import re
 import socket
 import ssl
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import httpx
 
 from workbench.api import errors
-from workbench.api.endpoint import ENV_API_KEY
+from workbench.api.endpoint import ENV_API_KEY, redact_url
 from workbench.api.retry import retry_after_seconds
 
 if TYPE_CHECKING:
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
     from workbench.api.types import CompletionResult, RateLimits
 
 TEXT_EXTRACT_CHARS = 200
+# The part of a body looked at for a message (characters; the client reads at most
+# Limits.error_body_bytes of an error body anyway).
+ERROR_BODY_CHARS = 64 * 1024
 
 _STATUS_CLASSES: dict[int, type[errors.APIStatusError]] = {
     400: errors.BadRequestError,
@@ -65,17 +69,29 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def read_error_body(content: bytes | str | Any) -> ErrorBody:
-    if isinstance(content, (bytes, str)):
-        text = content.decode("utf-8", errors="replace") if isinstance(content, bytes) else content
+def read_error_body(content: bytes | str | Any, limit: int = ERROR_BODY_CHARS) -> ErrorBody:
+    """What an error body says. Only the first ``limit`` bytes/characters are looked at, and
+    every step is linear in them: a body can be anything a broken proxy or a hostile server
+    sends (an endless HTML page, ``"<script" * 10**6``, JSON nested a million deep)."""
+    if isinstance(content, (bytes, bytearray, str)):
+        prefix = content[:limit]
+        text = (
+            bytes(prefix).decode("utf-8", errors="replace")
+            if isinstance(prefix, (bytes, bytearray))
+            else prefix
+        )
         try:
             data: Any = json.loads(text)
-        except ValueError:
-            return ErrorBody(message=text_extract(text) or None, parsed=text)
+        except (ValueError, RecursionError):
+            return ErrorBody(message=text_extract(text) or None, parsed=text_extract(text, 2000))
     else:
         data = content
     if not isinstance(data, dict):
-        return ErrorBody(message=text_extract(json.dumps(data)), parsed=data)
+        try:
+            shown = json.dumps(data)[:limit]
+        except (ValueError, TypeError, RecursionError):
+            shown = type(data).__name__
+        return ErrorBody(message=text_extract(shown), parsed=data)
     inner = data.get("error") if isinstance(data.get("error"), dict) else data
     status = data.get("status_code")
     message = _str_or_none(inner.get("message"))
@@ -83,44 +99,125 @@ def read_error_body(content: bytes | str | Any) -> ErrorBody:
         message = data["error"]
     code = inner.get("code")
     return ErrorBody(
-        message=message,
-        error_type=_str_or_none(inner.get("type")),
-        param=_str_or_none(inner.get("param")),
-        code=str(code) if code not in (None, "") else None,
-        status_code=status if isinstance(status, int) and not isinstance(status, bool) else None,
+        message=one_line(message) if message else None,
+        error_type=_short(inner.get("type")),
+        param=_short(inner.get("param")),
+        code=_short(str(code)) if code not in (None, "") and not isinstance(code, (dict, list)) else None,
+        status_code=status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None,
         parsed=data,
     )
 
 
-_SKIP_BLOCKS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+def _short(value: Any, limit: int = 80) -> str | None:
+    """A short field (type, param, code) from a server: a string, on one line, bounded."""
+    text = _str_or_none(value)
+    return one_line(text, limit) if text else None
+
+
 _SPACE = re.compile(r"\s+")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-:")
+# Elements whose content is never readable text.
+_SKIPPED = ("script", "style", "noscript", "template")
+
+
+def one_line(text: str, limit: int = TEXT_EXTRACT_CHARS) -> str:
+    """``text`` on one line (runs of whitespace, newlines included, become one space),
+    cut to ``limit`` characters with an ellipsis. Linear, and looks at a bounded prefix."""
+    text = _SPACE.sub(" ", text[: limit * 4 + 64]).strip()
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _tag_name(text: str, start: int, end: int) -> str:
+    """The lower-case element name of the tag ``text[start:end]`` (``<`` at ``start``)."""
+    i = start + 1
+    if i < end and text[i] == "/":
+        i += 1
+    j = i
+    while j < end and j - i < 20 and text[j] in _NAME_CHARS:
+        j += 1
+    return text[i:j].lower()
+
+
+def _find_closing(text: str, name: str, start: int) -> tuple[int, int] | None:
+    """Where ``</name …>`` starts and ends after ``start`` (case-insensitive), or None.
+
+    One forward scan over ``</`` occurrences: linear in the rest of the text.
+    """
+    i = start
+    while True:
+        j = text.find("</", i)
+        if j == -1:
+            return None
+        if text[j + 2 : j + 2 + len(name)].lower() == name:
+            end = text.find(">", j)
+            return (j, len(text) if end == -1 else end + 1)
+        i = j + 2
+
+
+def html_to_text(text: str) -> tuple[str, str]:
+    """(title, body text) of an HTML page or plain text, tags and skipped elements removed.
+
+    A single forward pass: each step moves past what it looked at, so the work is linear
+    in ``len(text)`` whatever the markup (unclosed tags and elements included).
+    """
+    title = ""
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        lt = text.find("<", i)
+        if lt == -1:
+            parts.append(text[i:])
+            break
+        parts.append(text[i:lt])
+        gt = text.find(">", lt + 1)
+        if gt == -1:
+            break  # an unclosed tag runs to the end: nothing readable follows
+        name = _tag_name(text, lt, gt)
+        i = gt + 1
+        if text[lt + 1 : lt + 2] == "/":
+            parts.append(" ")
+            continue
+        if name in _SKIPPED or name == "title":
+            closing = _find_closing(text, name, i)
+            inner_end, i = closing if closing else (n, n)
+            if name == "title" and not title:
+                title = text[gt + 1 : inner_end]
+        parts.append(" ")
+    return title, "".join(parts)
 
 
 def text_extract(text: str, limit: int = TEXT_EXTRACT_CHARS) -> str:
-    """A short readable extract of a non-JSON body (an HTML page from a proxy, plain text)."""
-    text = _SKIP_BLOCKS.sub(" ", text)
-    title = _TITLE.search(text)
-    body = _TAG.sub(" ", _TITLE.sub(" ", text))
-    parts = [html.unescape(title.group(1)) if title else "", html.unescape(body)]
-    words = [_SPACE.sub(" ", part).strip() for part in parts]
+    """A short readable extract of a non-JSON body (an HTML page from a proxy, plain text).
+
+    Linear and bounded: only the first :data:`ERROR_BODY_CHARS` characters are looked at.
+    """
+    title, body = html_to_text(text[:ERROR_BODY_CHARS])
+    words = [one_line(html.unescape(part), ERROR_BODY_CHARS) for part in (title, body)]
     if words[0] and words[1].startswith(words[0]):
         words[1] = words[1][len(words[0]) :].strip()  # a page's <h1> usually repeats its title
-    extract = " — ".join(word for word in words if word)
-    if len(extract) > limit:
-        extract = extract[: limit - 1].rstrip() + "…"
-    return extract
+    return one_line(" — ".join(word for word in words if word), limit)
 
 
 def redact(message: str, endpoint: Endpoint) -> str:
-    """Belt and braces: a server (or proxy) that echoes the key must not get it on screen."""
-    if endpoint.api_key and len(endpoint.api_key) >= 4:
-        message = message.replace(endpoint.api_key, "<api key>")
-    return message
+    """Belt and braces: a server (or proxy) that echoes the key or the URL's credentials must
+    not get them on screen, in a saved ``error`` field or in a log."""
+    return endpoint.redact(message)
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with exactly one full stop (or its own ``!``/``?``/``…``), so a
+    template can go on with " Next sentence" without "(simulated).. This"."""
+    text = text.rstrip()
+    if text.endswith(("!", "?", "…")):
+        return text
+    return text.rstrip(".").rstrip() + "."
 
 
 def _seconds(value: float) -> str:
+    if not math.isfinite(value) or value > 366 * 24 * 3600:
+        return "a very long time"
     if value < 1:
         return f"{value * 1000:.0f} ms"
     if value < 60:
@@ -159,7 +256,7 @@ def _rate_limit_message(
             reset, source = rate_limits.reset_requests_day_s, "x-ratelimit-reset-requests-day"
     if reset is None:
         asked = retry_after_seconds(headers)
-        if asked is not None and asked > 0:
+        if asked is not None and math.isfinite(asked) and asked > 0:
             reset, source = asked, "retry-after"
     text = f"Rate limit reached: {what} (429: {said})."
     if reset is not None:
@@ -191,13 +288,16 @@ def status_error(
     body = read_error_body(content)
     if body.status_code is not None:
         status = body.status_code
-    said = body.message or _reason(status) or "no message"
+    # The server's own words, on one line and bounded. Where a sentence of ours follows,
+    # _sentence() ends it with exactly one full stop ("(simulated). This", not "..").
+    said = one_line(body.message or _reason(status) or "no message") or "no message"
+    url = redact_url(url)
     host = endpoint.host
     if 300 <= status < 400:
-        location = headers.get("location") or "an address it did not give"
+        location = redact_url(one_line(headers.get("location") or "", 120)) or "an address it did not give"
         text = (
             f"{host} redirected the request ({status}) to {location}: use that address as "
-            f"the base URL (now {endpoint.base_url}, from {endpoint.base_url_source})."
+            f"the base URL (now {endpoint.redacted_base_url}, from {endpoint.base_url_source})."
         )
     elif status == 400:
         text = _with_field(f"Bad request (400): {said}", body.param)
@@ -211,16 +311,16 @@ def status_error(
         else:
             text = (
                 f"{host} requires an API key (401: {said}) and none was sent: "
-                f"set {ENV_API_KEY}."
+                + (endpoint.key_withheld_reason or f"set {ENV_API_KEY}.")
             )
     elif status == 402:
         text = (
-            f"Payment required (402): {said}. Check the plan and billing of the account "
+            f"Payment required (402): {_sentence(said)} Check the plan and billing of the account "
             "this API key belongs to."
         )
     elif status == 403:
         text = (
-            f"Permission denied (403): {said}. The key was accepted but may not use this "
+            f"Permission denied (403): {_sentence(said)} The key was accepted but may not use this "
             "model or feature."
         )
     elif status == 404:
@@ -232,13 +332,13 @@ def status_error(
             )
         else:
             text = (
-                f"Not found (404) at {url}: {said}. Check the base URL {endpoint.base_url} "
+                f"Not found (404) at {url}: {_sentence(said)} Check the base URL {endpoint.redacted_base_url} "
                 f"(from {endpoint.base_url_source})."
             )
     elif status == 408:
-        text = f"The server gave up waiting for the request (408): {said}."
+        text = f"The server gave up waiting for the request (408): {_sentence(said)}"
     elif status == 409:
-        text = f"Conflict (409): {said}."
+        text = f"Conflict (409): {_sentence(said)}"
     elif status == 422:
         text = _with_field(f"The server could not process the request (422): {said}", body.param)
     elif status == 429:
@@ -246,7 +346,7 @@ def status_error(
     elif status >= 500:
         reason = _reason(status)
         text = (
-            f"Server error from {host} ({status}{' ' + reason if reason else ''}): {said}. "
+            f"Server error from {host} ({status}{' ' + reason if reason else ''}): {_sentence(said)} "
             "This is usually temporary: try again in a moment."
         )
     else:
@@ -255,7 +355,7 @@ def status_error(
             f"HTTP {status}{' ' + reason if reason else ''} from {host}: {said}", body.param
         )
     if in_stream:
-        text = "The server reported an error in the middle of the stream: " + text
+        text = "The server reported an error in the middle of the stream: " + _sentence(text)
         text += partial_note(partial)
     if attempts > 1:
         text += f" (gave up after {attempts} attempts)"
@@ -285,9 +385,9 @@ def partial_note(partial: CompletionResult | None) -> str:
     chars = sum(len(choice.text) for choice in partial.choices)
     tokens = sum(len(choice.tokens or ()) for choice in partial.choices)
     if chars:
-        return f" {chars} characters arrived before it and were kept."
+        return f" {chars:,} characters arrived before it and were kept."
     if tokens:
-        return f" {tokens} tokens arrived before it and were kept."
+        return f" {tokens:,} tokens arrived before it and were kept."
     return " Nothing had arrived yet."
 
 
@@ -306,7 +406,7 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
 def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
     host = endpoint.host
     hostname = urlsplit(endpoint.base_url).hostname or host
-    where = f"Check the base URL {endpoint.base_url} (from {endpoint.base_url_source})"
+    where = f"Check the base URL {endpoint.redacted_base_url} (from {endpoint.base_url_source})"
     chain = _exception_chain(exc)
     text = " ".join(str(item) for item in chain).lower()
     if any(isinstance(item, socket.gaierror) for item in chain) or any(
@@ -328,8 +428,13 @@ def _connect_message(exc: BaseException, endpoint: Endpoint) -> str:
         )
     tls = next((item for item in chain if isinstance(item, ssl.SSLError)), None)
     if tls is not None or "certificate" in text:
-        return f"Secure connection to {host} failed ({tls or exc}). {where}."
-    return f"Could not connect to {host} ({exc or type(exc).__name__}). {where}."
+        return f"Secure connection to {host} failed ({one_line(str(tls or exc))}). {where}."
+    return f"Could not connect to {host} ({one_line(str(exc)) or type(exc).__name__}). {where}."
+
+
+def _exc_text(exc: BaseException) -> str:
+    """An exception's text on one short line (a library may quote what the server sent)."""
+    return one_line(str(exc), 160) or type(exc).__name__
 
 
 def transport_error(
@@ -348,7 +453,7 @@ def transport_error(
     if isinstance(exc, httpx.ConnectTimeout):
         error = errors.APITimeoutError(
             f"Could not connect to {host} within {connect_timeout:g} s (connect timeout). "
-            f"Check the base URL {endpoint.base_url} and your network.",
+            f"Check the base URL {endpoint.redacted_base_url} and your network.",
             partial=partial,
         )
     elif isinstance(exc, httpx.ReadTimeout) and response_started:
@@ -372,13 +477,13 @@ def transport_error(
         error = errors.APIConnectionError(_connect_message(exc, endpoint), partial=partial)
     elif response_started:
         error = errors.StreamInterruptedError(
-            f"The connection to {host} broke in the middle of the response ({exc or type(exc).__name__})."
+            f"The connection to {host} broke in the middle of the response ({_exc_text(exc)})."
             + partial_note(partial),
             partial=partial,
         )
     else:
         error = errors.APIConnectionError(
-            f"{host} closed the connection without answering ({exc or type(exc).__name__}).",
+            f"{host} closed the connection without answering ({_exc_text(exc)}).",
             partial=partial,
         )
     message = error.message + (f" (gave up after {attempts} attempts)" if attempts > 1 else "")

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Union
 
+from workbench.api.errors import WorkbenchAPIError
+
 GRAMMAR_ROOTS: tuple[str, ...] = (
     "root",
     "fcall",
@@ -62,8 +64,11 @@ class FieldError:
         return f"{self.field}: {self.message}"
 
 
-class RequestValidationError(ValueError):
-    """Raised by :meth:`CompletionRequest.check` when one or more rules are broken."""
+class RequestValidationError(WorkbenchAPIError, ValueError):
+    """Raised by :meth:`CompletionRequest.check` when one or more rules are broken (nothing
+    was sent). A :class:`WorkbenchAPIError` like everything else the client raises."""
+
+    label = "invalid request"
 
     def __init__(self, errors: list[FieldError]) -> None:
         self.errors = errors

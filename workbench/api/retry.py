@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random as _random
 import time
 from dataclasses import dataclass
@@ -64,21 +65,33 @@ def retry_after_seconds(
         return None
     value_ms = headers.get("retry-after-ms")
     if value_ms is not None:
-        try:
-            return float(value_ms) / 1000
-        except ValueError:
-            pass
+        seconds = _finite(value_ms)
+        if seconds is not None:
+            return seconds / 1000
     value = headers.get("retry-after")
     if value is None:
         return None
+    seconds = _finite(value)
+    if seconds is not None:
+        return seconds
+    if len(value) > 64:
+        return None  # no HTTP date is that long
     try:
-        return float(value)
-    except ValueError:
-        pass
-    parsed = email.utils.parsedate_tz(value)
-    if parsed is None:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return _finite(email.utils.mktime_tz(parsed) - now())
+    except (ValueError, OverflowError, TypeError, IndexError):
         return None
-    return float(email.utils.mktime_tz(parsed) - now())
+
+
+def _finite(value: object) -> float | None:
+    """A header's number, or None when it is not one (``inf``, ``nan``, text, absurdly long)."""
+    try:
+        number = float(value) if not isinstance(value, str) or len(value) <= 64 else math.nan
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def retry_delay(
@@ -90,6 +103,8 @@ def retry_delay(
     now: Callable[[], float] = time.time,
 ) -> float:
     """Seconds to wait before retry number ``retries_taken`` (0 for the first retry)."""
+    # inf, NaN, negative and huge waits are never obeyed (retry_after_seconds gives None
+    # for the first two; the range check drops the others).
     asked = retry_after_seconds(headers, now=now)
     if asked is not None and 0 < asked <= policy.max_retry_after:
         return asked

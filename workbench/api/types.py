@@ -6,18 +6,36 @@ Parsing is lenient on purpose (see ``shared/cerebras-api.md``): unknown fields a
 
 from __future__ import annotations
 
+import bisect
+import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 
+# Larger numbers in an x-ratelimit-* header are garbage (and would not fit a TOML integer).
+MAX_HEADER_NUMBER = 2.0**53
+
+
+# What a TOML file (a saved session) can hold: a signed 64-bit integer.
+INT64_MAX = 2**63 - 1
+
+
 def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A server's integer, or None when it is not one a session file could hold."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -INT64_MAX <= value <= INT64_MAX else None
 
 
-def _float_or_none(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
+    """A server's number as a finite float, or None (JSON from Python servers may say NaN)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +73,11 @@ class TimeInfo:
         if not isinstance(data, dict):
             return None
         return cls(
-            queue_time=_float_or_none(data.get("queue_time")),
-            prompt_time=_float_or_none(data.get("prompt_time")),
-            completion_time=_float_or_none(data.get("completion_time")),
-            total_time=_float_or_none(data.get("total_time")),
-            created=_float_or_none(data.get("created")),
+            queue_time=finite_float(data.get("queue_time")),
+            prompt_time=finite_float(data.get("prompt_time")),
+            completion_time=finite_float(data.get("completion_time")),
+            total_time=finite_float(data.get("total_time")),
+            created=finite_float(data.get("created")),
             raw=dict(data),
         )
 
@@ -78,13 +96,18 @@ class RateLimits:
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> RateLimits:
         def number(name: str, kind: type) -> Any:
+            # Garbage, inf, NaN, negative or absurd values read as absent: these are shown
+            # and saved, and must never stop a response that otherwise succeeded.
             value = headers.get(name)
-            if value is None:
+            if value is None or len(value) > 32:
                 return None
             try:
-                return kind(float(value)) if kind is int else float(value)
+                parsed = float(value)
             except ValueError:
                 return None
+            if not math.isfinite(parsed) or not 0 <= parsed <= MAX_HEADER_NUMBER:
+                return None
+            return int(parsed) if kind is int else parsed
 
         return cls(
             limit_requests_day=number("x-ratelimit-limit-requests-day", int),
@@ -144,15 +167,27 @@ class CompletionResult:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     metrics: ClientMetrics = field(default_factory=ClientMetrics)
     raw: dict[str, Any] = field(default_factory=dict)
+    _by_index: dict[int, Choice] = field(default_factory=dict, repr=False, compare=False)
 
     def choice(self, index: int) -> Choice:
-        """The choice with this index, created on first use (streams may interleave them)."""
-        for existing in self.choices:
-            if existing.index == index:
-                return existing
+        """The choice with this index, created on first use (streams may interleave them).
+
+        Constant time for a known index; a new one is appended (the usual, increasing
+        order) or inserted in place, so thousands of choices stay linear overall.
+        """
+        by_index = self._by_index
+        if len(by_index) != len(self.choices):
+            by_index.clear()  # choices was set or edited directly: index it again
+            by_index.update((choice.index, choice) for choice in self.choices)
+        existing = by_index.get(index)
+        if existing is not None:
+            return existing
         created = Choice(index=index)
-        self.choices.append(created)
-        self.choices.sort(key=lambda c: c.index)
+        if not self.choices or self.choices[-1].index < index:
+            self.choices.append(created)
+        else:
+            bisect.insort(self.choices, created, key=lambda c: c.index)
+        by_index[index] = created
         return created
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import signal
 import sys
 
@@ -27,18 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(a Markov chain over Pride and Prejudice) until Ctrl+C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
+    # Numbers are checked in handle(), so a bad one gets one line (and exit 2), not argparse's
+    # usage block or a traceback from deep in asyncio.
     parser.add_argument(
         "--port",
-        type=int,
-        default=DEFAULT_PORT,
+        default=str(DEFAULT_PORT),
         help="port (default %(default)s; 0 picks a free one)",
     )
     parser.add_argument(
         "--rate",
-        type=float,
-        default=2000.0,
+        default="2000",
         metavar="TOK_PER_S",
-        help="streaming pace in tokens per second; 0 = as fast as possible (default %(default)g)",
+        help="streaming pace in tokens per second; 0 = as fast as possible (default %(default)s)",
     )
     parser.add_argument("--api-key", default=None, help="require this Bearer key (default: none)")
     parser.add_argument(
@@ -50,7 +51,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--fault-times",
-        type=int,
         default=None,
         metavar="N",
         help="apply --fault to the first N completion requests only",
@@ -58,20 +58,59 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.set_defaults(handler=handle)
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"--port must be a whole number from 0 to 65535, not {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise ValueError(f"--port must be from 0 to 65535 (0 picks a free one), not {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f"--rate must be 0 (unpaced) or a positive number of tokens per second, not {text!r}"
+        )
+    return value
+
+
+def _times(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"--fault-times must be a whole number, 0 or more, not {text!r}")
+    return value
+
+
 def handle(args: argparse.Namespace) -> int:
     from workbench.sim import SimServer
 
-    if args.rate < 0:
-        print("workbench sim: --rate must be 0 (unpaced) or a positive number", file=sys.stderr)
+    try:
+        port = _port(str(args.port))
+        rate = _rate(str(args.rate))
+        fault_times = _times(args.fault_times)
+        server = SimServer(
+            host=args.host,
+            port=port,
+            rate=rate or None,
+            api_key=args.api_key,
+            fault=args.fault,
+            fault_times=fault_times,
+        )
+    except ValueError as error:
+        print(f"workbench sim: {error}", file=sys.stderr)
         return EXIT_USAGE
-    server = SimServer(
-        host=args.host,
-        port=args.port,
-        rate=args.rate or None,
-        api_key=args.api_key,
-        fault=args.fault,
-        fault_times=args.fault_times,
-    )
+    args.port = port
 
     async def serve() -> None:
         stop = asyncio.Event()
@@ -83,7 +122,7 @@ def handle(args: argparse.Namespace) -> int:
             pass
         try:
             await server.start()
-        except OSError as error:
+        except (OSError, OverflowError, UnicodeError) as error:
             raise SystemExit(_bind_error(args, error)) from None
         pace = "unpaced" if server.rate is None else f"{server.rate:g} tok/s"
         extras = [pace]
@@ -110,9 +149,10 @@ def handle(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _bind_error(args: argparse.Namespace, error: OSError) -> int:
+def _bind_error(args: argparse.Namespace, error: Exception) -> int:
+    reason = getattr(error, "strerror", None) or error
     print(
-        f"workbench sim: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+        f"workbench sim: cannot listen on {args.host}:{args.port}: {reason}",
         file=sys.stderr,
     )
     return EXIT_USAGE

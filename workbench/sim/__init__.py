@@ -6,7 +6,9 @@
         ...
 
 It answers ``POST /v1/completions`` (streamed or not, with every documented field),
-``GET /v1/models`` and ``GET /v1/tcp_warming`` as ``shared/cerebras-api.md`` describes, from a
+``GET /v1/models`` and ``GET /v1/tcp_warming`` as ``shared/cerebras-api.md`` describes (plus
+llama.cpp's ``POST /tokenize``, ``{"content": …}`` -> ``{"tokens": [ids]}``, with its own
+tokenizer, so a client can count prompt tokens exactly), from a
 Markov chain over the opening of *Pride and Prejudice*, paced at ``rate`` tokens/s (None or 0:
 as fast as possible). Per request, ``x-sim-rate: <tok/s>`` overrides the pace and
 ``x-sim-fault: <mode>`` injects one of :data:`FAULT_MODES`; ``fault=``/``fault_times=`` do so

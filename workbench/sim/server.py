@@ -117,6 +117,8 @@ class SimServer:
         tokenizer: Tokenizer | None = None,
         model: MarkovModel | None = None,
     ) -> None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError(f"port must be from 0 to 65535 (0 picks a free one), not {port!r}")
         self.host = host
         self.port = port
         self.rate = _pace_value(rate)
@@ -261,6 +263,8 @@ class SimServer:
             return await self._send_json(exchange, 200, {})
         if path == "/v1/models" or path.startswith("/v1/models/"):
             return await self._models(request, exchange, path)
+        if path == "/tokenize":
+            return await self._tokenize(request, exchange, parsed, json_error)
         if path == "/v1/completions":
             if request.method != "POST":
                 return await self._method_not_allowed(exchange, request)
@@ -296,6 +300,28 @@ class SimServer:
         if model not in self.models:
             return await self._send_json(exchange, 404, model_not_found(model).body)
         return await self._send_json(exchange, 200, model_json(model))
+
+    async def _tokenize(
+        self, request: HttpRequest, exchange: _Exchange, body: Any, json_error: str | None
+    ) -> bool:
+        """llama.cpp's ``POST /tokenize``: ``{"content": "..."}`` -> ``{"tokens": [ids]}``,
+        with the simulator's own tokenizer (so a prompt gauge can count exactly)."""
+        if request.method != "POST":
+            return await self._method_not_allowed(exchange, request)
+        if not self._authorized(request):
+            return await self._send_json(exchange, 401, AUTH_ERROR)
+        if json_error is not None or not isinstance(body, dict):
+            error = invalid(None, 'The request body must be a JSON object with "content"')
+            return await self._send_json(exchange, 400, error.body)
+        content = body.get("content")
+        if not isinstance(content, str):
+            error = invalid("content", "content must be a string")
+            return await self._send_json(exchange, 400, error.body)
+        tokens = self.tokenizer.encode(content)
+        if body.get("with_pieces") is True:
+            pieces = [{"id": t, "piece": self.tokenizer.decode([t])} for t in tokens]
+            return await self._send_json(exchange, 200, {"tokens": pieces})
+        return await self._send_json(exchange, 200, {"tokens": tokens})
 
     async def _completions(
         self,

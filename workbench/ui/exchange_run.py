@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from workbench.api.client import CompletionClient, CompletionStream
-from workbench.api.errors import APIStatusError, WorkbenchAPIError
+from workbench.api.errors import WorkbenchAPIError
 from workbench.api.request import CompletionRequest
 from workbench.api.types import (
     ChoiceFinished,
@@ -41,12 +41,9 @@ def chars_per_token(result: CompletionResult | None) -> float | None:
 
 def error_message(error: BaseException) -> str:
     """The client's message for the transcript, prefixed with what kind of failure it was."""
-    if isinstance(error, APIStatusError):
-        return f"{error.label} (HTTP {error.status_code}): {error.message}"
     if isinstance(error, WorkbenchAPIError):
-        if error.label == "error" or error.message.lower().startswith(error.label):
-            return error.message
-        return f"{error.label}: {error.message}"
+        # Already one line naming the kind of failure and its status (see api/errors.py).
+        return error.message
     # Not a client error: a bug. Say what it was rather than taking the app down.
     return f"unexpected {type(error).__name__}: {error}"
 
