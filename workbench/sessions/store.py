@@ -480,7 +480,10 @@ class SessionStore:
             session.touch()
         data = encode(session)
         self._check_size(len(data))
+        if state == "ours" and session.recovered is not None:
+            self._keep_torn_copy(path)
         atomic_write(path, data, exclusive=state == "missing")
+        session.recovered = None
         self._remember_written(session, path, data)
         created = state == "missing"
         return SaveResult(
@@ -518,6 +521,19 @@ class SessionStore:
                 f"{info.path.name} was changed on disk and cannot be read any more "
                 f"({error.strerror}); it was not overwritten. Save this session as a new one."
             ) from None
+
+    def _keep_torn_copy(self, path: Path) -> None:
+        """Before the first rewrite of a file read with a repair, keep it as it was in
+        ``.trash/<name>.torn`` (not a ``.toml``: it is evidence, not a session to restore)."""
+        self.trash_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data, _ = read_regular(path, MAX_SESSION_BYTES)
+        for counter in range(1000):
+            suffix = f".torn-{counter}" if counter else ".torn"
+            try:
+                atomic_write(self.trash_dir / (path.name + suffix), data, exclusive=True)
+                return
+            except FileExistsError:
+                continue
 
     @staticmethod
     def _added_exchanges(session: Session, info: StorageInfo) -> list[Any] | None:
