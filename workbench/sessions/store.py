@@ -740,6 +740,12 @@ class SessionStore:
             paths = [p for p in self.trash_dir.iterdir() if p.suffix == SESSION_SUFFIX]
         except FileNotFoundError:
             return []
+        except NotADirectoryError:
+            if os.path.isfile(self.directory):
+                raise SessionFileError(
+                    f"the session folder {self.directory} is a file, not a folder"
+                ) from None
+            raise SessionFileError(f"the trash {self.trash_dir} is not a folder") from None
         except OSError as error:
             raise SessionFileError(_os_message(error, "list", self.trash_dir)) from None
 
