@@ -389,15 +389,15 @@ def _merge_json(data: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 def _check_depth(value: Any, where: str, limit: int) -> None:
     """Refuse nesting deeper than ``limit`` (iteratively: the check itself cannot recurse)."""
-    stack = [(value, 0)]
+    containers = (dict, list)
+    stack = [(value, 0)] if isinstance(value, containers) else []
     while stack:
         item, depth = stack.pop()
-        if depth > limit:
+        if depth >= limit:
             raise SessionFormatError(f"{where}: nested more than {limit} levels deep")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+        children = item.values() if isinstance(item, dict) else item
+        # Only containers go on the stack: a long token list costs one pass, no tuples.
+        stack += [(child, depth + 1) for child in children if isinstance(child, containers)]
 
 
 def _check_prompt(prompt: Any, where: str) -> None:
