@@ -236,3 +236,17 @@ def test_an_unreadable_replacement_is_never_overwritten_by_an_append(tmp_path: P
     assert path.read_bytes() == b"schema_version = 2\nprompt = 5\n"
     with pytest.raises(UnreadableSessionError):
         store.load(path)
+
+
+def test_text_that_quotes_the_framing_lines_is_not_mistaken_for_a_torn_save(tmp_path: Path) -> None:
+    store = SessionStore(tmp_path)
+    session = Session.new(title="quoting the format")
+    sneaky = f"see how it works:\n{APPEND_BEGIN}[[exchanges]]\nid = 'fake'\n"
+    session.exchanges.append(exchange(sneaky, output=sneaky))
+    path = store.save(session).path
+    loaded = SessionStore(tmp_path).load(path)
+    assert loaded.recovered is None and loaded == session
+    loaded.exchanges.append(exchange(sneaky))
+    SessionStore(tmp_path).save(loaded)
+    again = decode(path.read_bytes())
+    assert again.recovered is None and len(again.exchanges) == 2

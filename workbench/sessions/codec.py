@@ -56,6 +56,7 @@ MAX_CHOICE_INDEX = 1_000_000
 #: end line after it marks a save that a crash (or power loss) cut off.
 APPEND_BEGIN = "# workbench: appended exchanges begin\n"
 APPEND_END = "# workbench: appended exchanges end\n"
+_FRAME_TEXT = "# workbench: appended exchanges"
 _TOP_LEVEL_KEYS = {
     "schema_version",
     "id",
@@ -114,7 +115,10 @@ MULTILINE_MIN_LENGTH = 40
 def _prepare(value: Any) -> Any:
     """Copy JSON-like data into what tomli_w writes losslessly."""
     if isinstance(value, str):
-        if "\n" in value and ("\r\n" in value or len(value) <= MULTILINE_MIN_LENGTH):
+        if "\n" in value and (
+            "\r\n" in value or len(value) <= MULTILINE_MIN_LENGTH or _FRAME_TEXT in value
+        ):
+            # One line: a text holding our framing comment must not put it at a line start.
             return _OneLine(value)
         return value
     if isinstance(value, dict):
