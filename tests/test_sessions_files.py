@@ -188,3 +188,21 @@ def test_a_closed_pipe_is_not_reported_as_a_session_error(tmp_path: Path, comman
         os.close(write_end)
     assert result.returncode != 2
     assert b"workbench: [Errno 32]" not in result.stderr and b"cannot" not in result.stderr
+
+
+async def test_the_browser_says_when_the_sessions_path_is_a_file_and_stays_up(tmp_path: Path) -> None:
+    from ui_sessions_fixtures import BrowserHost
+    from workbench.ui.session_browser import SessionBrowser
+
+    not_a_folder = tmp_path / "sessions"
+    not_a_folder.write_text("I am a file")
+    store = SessionStore(not_a_folder)
+    app = BrowserHost(lambda: SessionBrowser(store), store=store)
+    said: list[str] = []
+    original = app.notify
+    app.notify = lambda message, **kw: (said.append(str(message)), original(message, **kw))[1]  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, SessionBrowser)
+    assert any("is a file, not a folder" in message for message in said)
