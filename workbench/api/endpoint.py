@@ -34,7 +34,11 @@ _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 def normalise_base_url(url: str) -> str:
     """The root URL without trailing slashes or a trailing ``/v1``; raises on a URL we can't use."""
     text = url.strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a port outside 0-65535 or not a number
+    except ValueError as error:  # "http://[::1", "http://h:99999"
+        raise InvalidBaseURLError(f"Base URL {text!r} is not a valid URL ({error}).") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidBaseURLError(
             f"Base URL {text!r} is not an http:// or https:// URL with a host "
