@@ -81,11 +81,13 @@ def build_parser(commands: Sequence[str] = COMMAND_MODULES) -> argparse.Argument
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every way it ends is an exit code and at most one line on stderr."""
     try:
-        code = _main(argv)
-        # Flushed here, inside the guard: a reader that went away (`| head`) after the last
-        # write makes this flush fail, and that must end as quietly as a failed write.
-        sys.stdout.flush()
-        return code
+        try:
+            return _main(argv)
+        finally:
+            # Flushed here, inside the guard (also on SystemExit from --help/--version): a
+            # reader that went away (`| head`) after the last write makes this flush fail,
+            # and that must end as quietly as a failed write.
+            sys.stdout.flush()
     except BrokenPipeError:
         return _reader_went_away()
     except KeyboardInterrupt:

@@ -280,8 +280,6 @@ def choose_target(
     """Apply the rule above. Raises :class:`UsageError` for an unknown ``--profile``,
     ``InvalidBaseURLError``/``InvalidHeaderError`` for a URL or header that cannot be used,
     and (``fallback_offline=False``) ``MissingAPIKeyError`` for Cerebras without a key."""
-    if getattr(args, "offline", False):
-        return Target(None, True, None)
     wanted = getattr(args, "profile", None)
     check_text("--profile", wanted)
     if wanted and wanted not in config.profiles:
@@ -289,6 +287,8 @@ def choose_target(
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         where = config.path or "the config file"
         raise UsageError(f"--profile: no profile named {wanted!r} in {where}{hint}")
+    if getattr(args, "offline", False):
+        return Target(None, True, None)
     profile = config.profile(wanted)
     base_url = getattr(args, "base_url", None)
     check_text("--base-url", base_url)
