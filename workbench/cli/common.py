@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
+import inspect
 import math
 import os
 import sys
@@ -303,11 +304,28 @@ def choose_target(
             environ=environ,
             base_url_source=f"profile {profile.name}",
             key_source=f"profile {profile.name}",
+            **_named_key_options(profile),
         )
         return _checked(endpoint, profile.name, fallback_offline)
     if environ.get(ENV_API_KEY, "").strip() or environ.get(ENV_BASE_URL, "").strip():
         return _checked(Endpoint.from_env(environ=environ), None, fallback_offline)
     return Target(None, True, None, unconfigured=True)
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    return name in inspect.signature(function).parameters
+
+
+def _named_key_options(profile: Any) -> dict[str, Any]:
+    """A profile's key is named for the profile's own host, and the profile may allow it over
+    plain http:// (the key policy in ``Endpoint``). Passed only where the endpoint takes them:
+    the policy and ``allow_insecure`` land on main from another branch (wb-net)."""
+    options: dict[str, Any] = {}
+    if _accepts(Endpoint.from_env, "key_for_host"):
+        options["key_for_host"] = bool(profile.base_url)
+    if _accepts(Endpoint.from_env, "allow_insecure"):
+        options["allow_insecure"] = bool(getattr(profile, "allow_insecure", False))
+    return options
 
 
 def _checked(endpoint: Endpoint, profile: str | None, fallback_offline: bool) -> Target:
@@ -341,6 +359,9 @@ def open_endpoint(
             yield Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
         return
     assert target.endpoint is not None
+    withheld = getattr(target.endpoint, "key_withheld_reason", None)
+    if withheld:
+        report(withheld)  # once, before anything is sent
     yield target.endpoint
 
 
@@ -351,10 +372,28 @@ def timeouts_from_args(args: argparse.Namespace) -> Timeouts:
 
 
 def make_client(endpoint: Endpoint, args: argparse.Namespace) -> CompletionClient:
-    """A client with the ``--timeout`` and ``--retries`` the flags ask for."""
+    """A client with the ``--timeout`` and ``--retries`` the flags ask for, which says on
+    stderr what it waits for before each retry (a 60 s Retry-After must not look like a hang)."""
+    options: dict[str, Any] = {}
+    if _accepts(CompletionClient, "on_retry"):  # the hook lands on main from wb-net
+        options["on_retry"] = report_retry
     return CompletionClient(
-        endpoint, timeouts=timeouts_from_args(args), max_retries=getattr(args, "retries", 2)
+        endpoint,
+        timeouts=timeouts_from_args(args),
+        max_retries=getattr(args, "retries", 2),
+        **options,
     )
+
+
+def report_retry(attempt: int, delay_s: float, reason: str) -> None:
+    """``on_retry`` for the CLI: one stderr line per wait, e.g. ``workbench: HTTP 429 rate
+    limit: retrying in 60 s (attempt 2)``."""
+    try:
+        from workbench.api.client import retry_notice  # type: ignore[attr-defined]
+    except ImportError:
+        report(f"{reason}: retrying in {delay_s:.1f} s (attempt {attempt})")
+        return
+    report(retry_notice(attempt, delay_s, reason))
 
 
 def run_with_client(
