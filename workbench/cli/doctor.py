@@ -432,27 +432,27 @@ def clipboard_check(env: Mapping[str, str]) -> Check:
         setting = _tmux_option("set-clipboard", env)
         if setting is None:
             return Check(
-                "clipboard",
+                "terminal",
                 "warning",
                 "inside tmux, but tmux did not say whether set-clipboard is on",
                 "tmux set -g set-clipboard on (in ~/.tmux.conf) for copy over OSC 52",
             )
         if setting in ("on", "external"):
             return Check(
-                "clipboard",
+                "terminal",
                 "ok",
                 f"inside tmux with set-clipboard {setting}: OSC 52 copy likely works "
                 "(if the outer terminal allows it)",
             )
         return Check(
-            "clipboard",
+            "terminal",
             "warning",
             f"inside tmux with set-clipboard {setting}: ctrl+y copy will not reach your clipboard",
             "tmux set -g set-clipboard on (in ~/.tmux.conf)",
         )
     if env.get("STY") or env.get("TERM", "").startswith("screen"):
         return Check(
-            "clipboard",
+            "terminal",
             "warning",
             "inside GNU screen: it does not pass OSC 52 copy on by default",
             "use tmux with set-clipboard on, or select the text with the mouse (shift+drag)",
@@ -460,14 +460,14 @@ def clipboard_check(env: Mapping[str, str]) -> Check:
     program = env.get("TERM_PROGRAM", "")
     if program in _OSC52_NO:
         return Check(
-            "clipboard",
+            "terminal",
             "warning",
             f"{program} ignores OSC 52: ctrl+y copy will not work",
             "use iTerm2, WezTerm, kitty or another terminal with OSC 52, or select with the mouse",
         )
     if env.get("VTE_VERSION"):
         return Check(
-            "clipboard",
+            "terminal",
             "warning",
             "a VTE terminal (GNOME Terminal, Tilix …): most ignore OSC 52, so ctrl+y may not copy",
             "use a terminal with OSC 52 (kitty, WezTerm, foot, Alacritty), or select with the mouse",
@@ -479,9 +479,9 @@ def clipboard_check(env: Mapping[str, str]) -> Check:
         or env.get("TERM", "") in ("xterm-kitty", "alacritty", "foot", "xterm-ghostty")
     ):
         name = program or env.get("TERM", "") or "Windows Terminal"
-        return Check("clipboard", "ok", f"{name}: OSC 52 copy likely works")
+        return Check("terminal", "ok", f"{name}: OSC 52 copy likely works")
     return Check(
-        "clipboard",
+        "terminal",
         "ok",
         "terminal not recognised: OSC 52 copy may or may not work (try ctrl+y in the TUI)",
     )
