@@ -285,6 +285,21 @@ def test_retry_that_succeeds_is_mentioned_in_the_metrics(env) -> None:
     assert result.stderr.decode().strip().endswith("after 1 retry")
 
 
+def test_a_retry_wait_is_said_on_stderr_before_it_happens(env) -> None:
+    import inspect
+
+    from workbench.api.client import CompletionClient
+
+    if "on_retry" not in inspect.signature(CompletionClient).parameters:
+        pytest.skip("needs the client's on_retry hook (branch wb-net)")
+    with ThreadedSim(rate=None, fault="rate-limit", fault_times=1) as sim:
+        result = run(sim, env, "--max-tokens", "3", "Hello")
+    assert result.returncode == EXIT_OK, result.stderr
+    first, metrics = result.stderr.decode().splitlines()
+    assert re.match(r"^workbench: .*429.*retrying in [\d.]+ m?s", first), first
+    assert metrics.endswith("after 1 retry")
+
+
 def test_connection_refused_is_a_network_error(env) -> None:
     result = workbench("run", "--base-url", closed_port_url(), "--retries", "0", "Hello", env=env)
     assert result.returncode == EXIT_NETWORK
