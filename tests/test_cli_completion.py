@@ -95,7 +95,11 @@ def test_completes_a_session_id_for_show_replay_and_export(script, env) -> None:
     store = SessionStore(Path(env["WORKBENCH_DATA_DIR"]) / "sessions")
     first = Session.new(title="first")
     store.save(first)
-    for line in ("workbench sessions show ", "workbench replay ", "workbench export --format json "):
+    for line in (
+        "workbench sessions show ",
+        "workbench replay ",
+        "workbench export --format json ",
+    ):
         assert first.id in complete(script, env, line), line
     assert complete(script, env, f"workbench sessions show {first.id[:15]}") == [first.id]
 
@@ -145,6 +149,8 @@ def test_zsh_and_fish_scripts_cover_the_same_commands(env, shell: str) -> None:
     path = Path(env["WORKBENCH_DATA_DIR"]) / f"completion.{shell}"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, "utf-8")
-    command = [binary, "-n", str(path)] if shell == "fish" else [binary, "-f", "-c", f"source {path}"]
+    command = (
+        [binary, "-n", str(path)] if shell == "fish" else [binary, "-f", "-c", f"source {path}"]
+    )
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=TIMEOUT_S)
     assert done.returncode == 0 and not done.stderr, done.stderr

@@ -20,8 +20,20 @@ SECRET = "csk-doctor-SECRET-4711"
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     environment = clean_env(tmp_path, {"TERM": "xterm-256color", "LANG": "C.UTF-8"})
-    for name in ("TMUX", "STY", "SSH_CONNECTION", "SSH_TTY", "SSH_CLIENT", "LC_ALL", "LC_CTYPE",
-                 "TERM_PROGRAM", "VTE_VERSION", "KITTY_WINDOW_ID", "WT_SESSION", "COLORTERM"):
+    for name in (
+        "TMUX",
+        "STY",
+        "SSH_CONNECTION",
+        "SSH_TTY",
+        "SSH_CLIENT",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TERM_PROGRAM",
+        "VTE_VERSION",
+        "KITTY_WINDOW_ID",
+        "WT_SESSION",
+        "COLORTERM",
+    ):
         environment.pop(name, None)
     return environment
 
@@ -102,7 +114,7 @@ def fake_tmux(tmp_path: Path, env: dict[str, str], set_clipboard: str) -> None:
     tmux = bin_dir / "tmux"
     tmux.write_text(
         '#!/bin/sh\n[ "$1 $2 $3" = "show-options -gv set-clipboard" ] && '
-        f'echo {set_clipboard} && exit 0\nexit 1\n',
+        f"echo {set_clipboard} && exit 0\nexit 1\n",
         encoding="utf-8",
     )
     tmux.chmod(0o755)
@@ -111,7 +123,9 @@ def fake_tmux(tmp_path: Path, env: dict[str, str], set_clipboard: str) -> None:
     env["TERM"] = "tmux-256color"
 
 
-@pytest.mark.parametrize(("setting", "status"), [("off", "warning"), ("on", "ok"), ("external", "ok")])
+@pytest.mark.parametrize(
+    ("setting", "status"), [("off", "warning"), ("on", "ok"), ("external", "ok")]
+)
 def test_tmux_set_clipboard_decides_whether_copy_works(env, tmp_path, setting, status) -> None:
     fake_tmux(tmp_path, env, setting)
     _code, report, _human = doctor(env, "--offline")
@@ -122,7 +136,9 @@ def test_tmux_set_clipboard_decides_whether_copy_works(env, tmp_path, setting, s
 
 
 def test_screen_and_ssh_are_detected(env) -> None:
-    env.update({"STY": "1234.pts-0.host", "TERM": "screen", "SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"})
+    env.update(
+        {"STY": "1234.pts-0.host", "TERM": "screen", "SSH_CONNECTION": "10.0.0.1 5 10.0.0.2 22"}
+    )
     _code, report, _human = doctor(env, "--offline")
     assert find(report, "terminal", "GNU screen")["status"] == "warning"
     assert find(report, "terminal", "SSH session")["status"] == "ok"

@@ -100,7 +100,10 @@ def test_n_is_a_flag_and_its_cap_is_refused_before_sending(sim, env) -> None:
     assert too_many.stderr.decode().startswith("workbench: n: ")
     not_a_number = run(sim, env, "--max-tokens", "many", "Hi")
     assert not_a_number.returncode == EXIT_USAGE
-    assert not_a_number.stderr.decode() == "workbench: max_tokens: must be a whole number, not 'many'\n"
+    assert (
+        not_a_number.stderr.decode()
+        == "workbench: max_tokens: must be a whole number, not 'many'\n"
+    )
     assert len(completions(sim)) == 1
 
 

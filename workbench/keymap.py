@@ -102,7 +102,9 @@ def normalise_key(key: str) -> str:
         *modifiers, base = text.split("+")
     for modifier in modifiers:
         if modifier not in MODIFIERS:
-            raise InvalidKeyError(f'"{key}": unknown modifier "{modifier}" (use {", ".join(MODIFIERS)})')
+            raise InvalidKeyError(
+                f'"{key}": unknown modifier "{modifier}" (use {", ".join(MODIFIERS)})'
+            )
     if len(set(modifiers)) != len(modifiers):
         raise InvalidKeyError(f'"{key}": a modifier is repeated')
     if len(base) == 1:
@@ -166,9 +168,11 @@ def check_keymap(
             problems.append(
                 (
                     action,
-                    f'"{typing[0]}" types or edits text, so it could no longer be typed in the '
-                    f"prompt; use a modifier (ctrl+, alt+) or a function key; keeping "
-                    f"{DEFAULT_KEYS[action]}",
+                    (
+                        f'"{typing[0]}" types or edits text, so it could no longer be typed in '
+                        "the prompt; use a modifier (ctrl+, alt+) or a function key; keeping "
+                        f"{DEFAULT_KEYS[action]}"
+                    ),
                 )
             )
             continue

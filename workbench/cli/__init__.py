@@ -120,7 +120,9 @@ def _reader_went_away() -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     asks_for_help = bool(set(args_list) & {"-h", "--help", "--version"})
-    if not asks_for_help and (not args_list or args_list[0] == "tui" or args_list[0].startswith("-")):
+    if not asks_for_help and (
+        not args_list or args_list[0] == "tui" or args_list[0].startswith("-")
+    ):
         # Opening the TUI: only its parser is built, so its start does not wait for every
         # other sub-command's module (and what they import) to load.
         parser = build_parser(("tui",))

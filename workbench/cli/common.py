@@ -181,7 +181,9 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
         "(also what happens when no key and no base URL are configured)",
     )
     group.add_argument("--profile", metavar="NAME", help="endpoint profile from the config file")
-    group.add_argument("--config", metavar="FILE", help="config file to read instead of the default")
+    group.add_argument(
+        "--config", metavar="FILE", help="config file to read instead of the default"
+    )
     group.add_argument(
         "--timeout",
         type=_positive_float,

@@ -103,7 +103,9 @@ def render(checks: list[Check], problems: int, warnings: int) -> str:
         lines.append(f"  {check.status:<8} {neutralise(check.detail)}")
         if check.fix:
             lines.append(f"  {'':<8} fix: {neutralise(check.fix)}")
-    summary = f"{problems} problem{'s' * (problems != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    summary = (
+        f"{problems} problem{'s' * (problems != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    )
     lines.append(summary if problems or warnings else "everything looks fine")
     return "\n".join(lines) + "\n"
 
@@ -172,7 +174,9 @@ def check_endpoint(
             if target.unconfigured
             else "the endpoint has no key"
         )
-        checks.append(Check("endpoint", "ok", f"requests go to the built-in offline simulator ({why})"))
+        checks.append(
+            Check("endpoint", "ok", f"requests go to the built-in offline simulator ({why})")
+        )
         for notice in target.notices:
             checks.append(
                 Check(
@@ -218,7 +222,11 @@ def key_check(endpoint: Any) -> Check:
             "ok",
             f"a key ({len(endpoint.api_key)} characters) from {endpoint.key_source} will be "
             f"sent to {endpoint.host}"
-            + ("" if endpoint.base_url.startswith("https://") or endpoint.is_loopback else " over plain http"),
+            + (
+                ""
+                if endpoint.base_url.startswith("https://") or endpoint.is_loopback
+                else " over plain http"
+            ),
         )
     if endpoint.is_cerebras:
         return Check(
@@ -260,14 +268,16 @@ def probe_models(endpoint: Any, *, timeout: float | None = None) -> list[Check]:
     headers = {**endpoint.headers, **endpoint.auth_headers(), "Accept": "application/json"}
     started = time.perf_counter()
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(read_s, connect=min(PROBE_CONNECT_S, read_s)),
-            trust_env=not endpoint.is_loopback,
-            follow_redirects=False,
-        ) as http:
-            with http.stream("GET", url, headers=headers) as response:
-                body = _read_bounded(response)
-                latency = time.perf_counter() - started
+        with (
+            httpx.Client(
+                timeout=httpx.Timeout(read_s, connect=min(PROBE_CONNECT_S, read_s)),
+                trust_env=not endpoint.is_loopback,
+                follow_redirects=False,
+            ) as http,
+            http.stream("GET", url, headers=headers) as response,
+        ):
+            body = _read_bounded(response)
+            latency = time.perf_counter() - started
     except httpx.TimeoutException:
         return [
             Check(
@@ -591,7 +601,9 @@ def check_sessions(args: argparse.Namespace, config: Any, checks: list[Check]) -
             )
         )
     else:
-        checks.append(Check("sessions", "ok", f"{folder}: private (mode {stat.S_IMODE(info.st_mode):o})"))
+        checks.append(
+            Check("sessions", "ok", f"{folder}: private (mode {stat.S_IMODE(info.st_mode):o})")
+        )
     _space_check(folder, checks)
     _unreadable_check(folder, checks)
 

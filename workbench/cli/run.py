@@ -14,7 +14,6 @@ from typing import Any, TextIO
 from workbench.api.client import CompletionClient
 from workbench.api.fields import FIELDS, FieldSpec, FieldValueError, decode_escapes, parse_text
 from workbench.api.request import CompletionRequest
-from workbench.config import DEFAULT_MODEL
 from workbench.api.types import (
     ChoiceFinished,
     CompletionResult,
@@ -34,8 +33,7 @@ from workbench.cli.common import (
     report,
     run_with_client,
 )
-
-
+from workbench.config import DEFAULT_MODEL
 
 
 def register(subparsers: Any) -> None:

@@ -15,8 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Mapping
 
-from workbench.cli import EXIT_FILES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
-from workbench.cli import common
+from workbench.cli import EXIT_FILES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, common
 from workbench.cli.common import Target, UsageError, add_connection_flags, check_text, report
 
 

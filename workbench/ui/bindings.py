@@ -80,7 +80,14 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Show or hide the parameter sidebar",
     ),
     # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
-    Binding(DEFAULT_KEYS["focus_next_pane"], "focus_pane(1)", "Next pane", id="focus_next_pane", show=False, priority=True),
+    Binding(
+        DEFAULT_KEYS["focus_next_pane"],
+        "focus_pane(1)",
+        "Next pane",
+        id="focus_next_pane",
+        show=False,
+        priority=True,
+    ),
     Binding(
         DEFAULT_KEYS["focus_previous_pane"],
         "focus_pane(-1)",
