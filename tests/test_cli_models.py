@@ -44,7 +44,7 @@ def test_models_offline_uses_the_simulator(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("environment", "args", "code", "needle"),
     [
-        ({}, [], EXIT_USAGE, "CEREBRAS_API_KEY"),
+        ({"CEREBRAS_BASE_URL": "https://api.cerebras.ai"}, [], EXIT_USAGE, "CEREBRAS_API_KEY"),
         ({"CEREBRAS_API_KEY": "x"}, ["--base-url", "@closed", "--retries", "0"], EXIT_NETWORK, ""),
         ({}, ["--base-url", "ftp://example.com"], EXIT_USAGE, "ftp://example.com"),
     ],

@@ -74,6 +74,39 @@ def test_streamed_text_goes_to_stdout_and_speed_to_stderr(sim, env) -> None:
     assert first.body["model"] == "llama3.1-8b"
 
 
+def test_every_registry_field_has_a_run_flag() -> None:
+    """The flags are generated from workbench.api.fields: a new field gets one for free, with
+    its kind deciding how it parses."""
+    from workbench.api.fields import FIELDS
+    from workbench.cli import build_parser
+
+    parser = build_parser(("run",))
+    run_parser = parser._subparsers._group_actions[0].choices["run"]  # argparse has no public way
+    by_dest = {action.dest: action for action in run_parser._actions}
+    for spec in FIELDS:
+        assert spec.name in by_dest, spec.name
+        assert spec.flag in by_dest[spec.name].option_strings
+        if spec.cli_short:
+            assert spec.cli_short in by_dest[spec.name].option_strings
+        assert spec.help in (by_dest[spec.name].help or "")
+
+
+def test_n_is_a_flag_and_its_cap_is_refused_before_sending(sim, env) -> None:
+    result = run(sim, env, "--n", "2", "--max-tokens", "3", "--no-stream", "Hi")
+    assert result.returncode == EXIT_OK, result.stderr
+    assert completions(sim)[0].body["n"] == 2
+    too_many = run(sim, env, "--n", "100000", "Hi")
+    assert too_many.returncode == EXIT_USAGE
+    assert too_many.stderr.decode().startswith("workbench: n: ")
+    not_a_number = run(sim, env, "--max-tokens", "many", "Hi")
+    assert not_a_number.returncode == EXIT_USAGE
+    assert (
+        not_a_number.stderr.decode()
+        == "workbench: max_tokens: must be a whole number, not 'many'\n"
+    )
+    assert len(completions(sim)) == 1
+
+
 def test_no_stream_reports_wall_time_instead_of_ttft(sim, env) -> None:
     result = run(sim, env, "--no-stream", "--max-tokens", "5", "Hello")
     assert result.returncode == EXIT_OK
@@ -188,11 +221,23 @@ def test_bad_prompt_json_is_a_usage_error(sim, env) -> None:
 
 
 def test_missing_key_for_cerebras_names_the_variable_and_offline(env) -> None:
+    # Cerebras named explicitly (here by the environment) but no key: refused, nothing sent.
+    env = {**env, "CEREBRAS_BASE_URL": "https://api.cerebras.ai"}
     result = workbench("run", "Hello", env=env)
     assert result.returncode == EXIT_USAGE
     message = result.stderr.decode()
     assert "CEREBRAS_API_KEY" in message and "--offline" in message
     assert result.stdout == b""
+
+
+def test_nothing_configured_means_the_simulator_and_says_so(env) -> None:
+    """The TUI's rule, for the CLI too: no key and no base URL -> the offline simulator."""
+    result = workbench("run", "Hello", "--max-tokens", "5", env=env)
+    assert result.returncode == EXIT_OK, result.stderr
+    first, metrics = result.stderr.decode().splitlines()
+    assert first.startswith("workbench: no API key and no base URL configured")
+    assert "offline simulator" in first and METRICS.match(metrics)
+    assert result.stdout
 
 
 def test_offline_needs_no_key_and_no_network(tmp_path) -> None:
@@ -241,6 +286,21 @@ def test_retry_that_succeeds_is_mentioned_in_the_metrics(env) -> None:
         result = run(sim, env, "--max-tokens", "3", "Hello")
     assert result.returncode == EXIT_OK, result.stderr
     assert result.stderr.decode().strip().endswith("after 1 retry")
+
+
+def test_a_retry_wait_is_said_on_stderr_before_it_happens(env) -> None:
+    import inspect
+
+    from workbench.api.client import CompletionClient
+
+    if "on_retry" not in inspect.signature(CompletionClient).parameters:
+        pytest.skip("needs the client's on_retry hook (branch wb-net)")
+    with ThreadedSim(rate=None, fault="rate-limit", fault_times=1) as sim:
+        result = run(sim, env, "--max-tokens", "3", "Hello")
+    assert result.returncode == EXIT_OK, result.stderr
+    first, metrics = result.stderr.decode().splitlines()
+    assert re.match(r"^workbench: .*429.*retrying in [\d.]+ m?s", first), first
+    assert metrics.endswith("after 1 retry")
 
 
 def test_connection_refused_is_a_network_error(env) -> None:

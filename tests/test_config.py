@@ -173,3 +173,21 @@ def test_config_path_command_prints_the_three_locations(tmp_path: Path) -> None:
     assert f"config file:  {tmp_path / 'c' / 'config.toml'}" in out
     assert f"sessions dir: {tmp_path / 'd' / 'sessions'}" in out
     assert f"themes dir:   {tmp_path / 'c' / 'themes'}" in out
+
+
+def test_config_path_takes_sessions_dir_as_the_readme_says(tmp_path: Path) -> None:
+    env = {
+        "WORKBENCH_CONFIG_DIR": str(tmp_path / "c"),
+        "WORKBENCH_DATA_DIR": str(tmp_path / "d"),
+        "PATH": "/usr/bin:/bin",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-m", "workbench", "config", "path", "--sessions-dir", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert f"sessions dir: {tmp_path / 's'}" in completed.stdout

@@ -165,3 +165,100 @@ def test_ssh_mode_from_the_flag_or_the_environment(
     assert app.ssh is ssh
     assert (app.animation_level == "none") is ssh
     assert app.flush_hz == (10.0 if ssh else 20.0)
+
+
+# -- how the TUI ends: never 0 after a crash, nothing unsaved left unsaid (issue 8, item 8) ------
+
+
+async def test_a_crash_exits_70_and_says_where_the_session_is(
+    sim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui_helpers import make_app, send, wait_finished
+
+    from workbench.cli import EXIT_INTERNAL
+    from workbench.cli.tui import exit_status
+
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "sessions")
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    with pytest.raises(RuntimeError, match="a bug"):
+        async with app.run_test() as pilot:
+            await send(pilot, "Before the crash")
+            await wait_finished(pilot)
+            app.call_later(boom)
+            await pilot.pause()
+    assert exit_status(app) == EXIT_INTERNAL
+    (saved,) = (tmp_path / "sessions").glob("*.toml")
+    # Textual prints the traceback; our line comes last, where the user looks.
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("workbench: the app stopped on an unexpected error")
+    assert last.endswith(f"this session is saved in {saved}")
+
+
+async def test_a_failed_autosave_is_rescued_and_reported_on_quit(
+    sim, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ui_helpers import make_app, send, wait_finished
+
+    from workbench.cli import EXIT_FILES
+    from workbench.cli.tui import exit_status
+    from workbench.sessions.codec import decode
+
+    not_a_folder = tmp_path / "sessions"
+    not_a_folder.write_text("a file where the sessions folder should be", encoding="utf-8")
+    app = make_app(sim.base_url, sessions_dir=not_a_folder)
+    async with app.run_test() as pilot:
+        await send(pilot, "Keep me")
+        await wait_finished(pilot)
+    assert exit_status(app) == EXIT_FILES
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("workbench: autosave failed") and "\n" not in err
+    rescue = Path(err.split(" is in ")[1].split(" (")[0])
+    try:
+        session = decode(rescue.read_bytes())
+        assert session.exchanges[0].request.prompt == "Keep me"
+        assert rescue.stat().st_mode & 0o777 == 0o600
+    finally:
+        rescue.unlink()
+
+
+async def test_a_clean_quit_exits_0(sim, tmp_path: Path) -> None:
+    from ui_helpers import make_app, send, wait_finished
+
+    from workbench.cli.tui import exit_status
+
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "sessions")
+    async with app.run_test() as pilot:
+        await send(pilot, "Fine")
+        await wait_finished(pilot)
+    assert exit_status(app) == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "config_text", "expected"),
+    [
+        ((), "", "llama3.1-8b"),
+        ((), '[defaults]\nmodel = "from-defaults"\n', "from-defaults"),
+        (
+            ("--profile", "p"),
+            '[defaults]\nmodel = "from-defaults"\n[profiles.p]\nbase_url = "http://127.0.0.1:9"\n'
+            'model = "from-profile"\n',
+            "from-profile",
+        ),
+        (("--model", "from-flag"), '[defaults]\nmodel = "from-defaults"\n', "from-flag"),
+    ],
+)
+def test_one_default_model_rule(tmp_path: Path, argv, config_text: str, expected: str) -> None:
+    """The TUI starts with the model `run` would send: flag > profile > [defaults] > built-in."""
+    from workbench.cli.run import build_request
+    from workbench.cli.tui import starting_model
+
+    config = config_with(tmp_path, config_text)
+    target = choose_target(parse(*argv), config, environ={})
+    assert starting_model(parse(*argv), config, target) == expected
+    run_args = build_parser().parse_args(
+        ["run", "--config", str(tmp_path / "config.toml"), *argv, "hi"]
+    )
+    assert build_request(run_args, None).model == expected

@@ -32,54 +32,33 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from workbench import paths
+from workbench.api.endpoint import normalise_base_url
+from workbench.api.errors import InvalidBaseURLError
+from workbench.api.fields import FIELD_BY_NAME, FIELDS, FieldValueError, check_value
 from workbench.api.request import CompletionRequest
+from workbench.keymap import BINDING_IDS, check_keymap
+
+__all__ = ["BINDING_IDS", "DEFAULT_FIELDS", "Config", "ConfigProblem", "Profile", "load_config"]
 
 TOP_LEVEL_KEYS = ("default_profile", "theme", "sessions_dir", "profiles", "defaults", "keymap")
 PROFILE_KEYS = ("base_url", "api_key_env", "api_key", "model", "allow_insecure")
-# Request fields that make sense as defaults: everything but the prompt itself.
+# Request fields that make sense as defaults (everything but the prompt), from the registry.
 DEFAULT_FIELDS: dict[str, tuple[type, ...]] = {
-    "model": (str,),
-    "stream": (bool,),
-    "echo": (bool,),
-    "return_raw_tokens": (bool,),
-    "max_tokens": (int,),
-    "min_tokens": (int,),
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "seed": (int,),
-    "stop": (str, list),
-    "grammar_root": (str,),
-    "user": (str,),
-    "logprobs": (int,),
+    spec.name: spec.python_types() for spec in FIELDS if spec.config_default
 }
-# The ids of the app's bindings that [keymap] may remap. Kept here (not in the UI) so the
-# config can be checked without importing Textual; the UI asserts it binds exactly these.
-BINDING_IDS = (
-    "send",
-    "cancel",
-    "continue",
-    "regenerate",
-    "clear",
-    "copy",
-    "edit",
-    "toggle_sidebar",
-    "focus_next_pane",
-    "focus_previous_pane",
-    "save",
-    "sessions",
-    "help",
-    "prompt_form",
-    "logprobs",
-    "reset_parameters",
-    "export",
-)
-_KEY_SPEC = re.compile(r"^[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*$")
+# The model every command and the TUI start with when neither a flag, the profile nor
+# [defaults] names one (README "Configuration").
+DEFAULT_MODEL: str = FIELD_BY_NAME["model"].default or "llama3.1-8b"
+# A config file is a few hundred bytes; anything past this is not one (and tomllib would hold
+# all of it, and its nesting, in memory).
+MAX_CONFIG_BYTES = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +148,7 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
     file = Path(path) if path is not None else paths.config_file()
     config = Config(path=file)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_bounded(file)
     except FileNotFoundError:
         if path is not None:
             return config, [ConfigProblem(f"{file}: no such config file; using defaults")]
@@ -182,6 +161,8 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         return config, [ConfigProblem(f"{file.name}: not valid TOML: {error}; using defaults")]
+    except RecursionError:
+        return config, [ConfigProblem(f"{file.name}: nested too deeply to read; using defaults")]
 
     report = _Reporter(file, text)
     for key, value in data.items():
@@ -221,6 +202,29 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
     return config, report.problems
 
 
+class _TooBig(OSError):
+    pass
+
+
+def _read_bounded(file: Path) -> str:
+    """The file's text; a FIFO, a device or an oversized file is refused, not read forever."""
+    if not stat.S_ISREG(os.stat(file).st_mode):  # raises FileNotFoundError when missing
+        raise _TooBig("not a regular file")
+    with open(file, "rb") as handle:
+        data = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise _TooBig(f"larger than {MAX_CONFIG_BYTES:,} bytes")
+    return data.decode("utf-8")
+
+
+def _base_url_problem(url: str) -> str | None:
+    try:
+        normalise_base_url(url)
+    except InvalidBaseURLError:
+        return "must be an http:// or https:// URL with a host (and a port from 1 to 65535)"
+    return None
+
+
 def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
     if not isinstance(value, dict):
         report.add("", "profiles", "must be a table of [profiles.NAME] tables")
@@ -241,8 +245,8 @@ def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
                     report.add(table, key, "must be true or false")
             elif not isinstance(item, str) or not item:
                 report.add(table, key, "must be a non-empty string")
-            elif key == "base_url" and not re.match(r"^https?://", item):
-                report.add(table, key, "must start with http:// or https://")
+            elif key == "base_url" and _base_url_problem(item):
+                report.add(table, key, _base_url_problem(item) or "")
             elif key == "api_key_env" and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", item):
                 report.add(
                     table,
@@ -261,17 +265,23 @@ def _read_defaults(value: Any, config: Config, report: _Reporter) -> None:
         return
     typed: dict[str, Any] = {}
     for key, item in value.items():
-        kinds = DEFAULT_FIELDS.get(key)
-        if kinds is None:
+        spec = FIELD_BY_NAME.get(key)
+        if spec is None or not spec.config_default:
             report.add(
                 "defaults", key, "not a request field" + _suggest(key, tuple(DEFAULT_FIELDS))
             )
-        elif isinstance(item, bool) and bool not in kinds:
-            report.add("defaults", key, f"must be {_kind_name(kinds)}, not true/false")
-        elif not isinstance(item, kinds):
-            report.add("defaults", key, f"must be {_kind_name(kinds)}")
-        else:
-            typed[key] = float(item) if key in ("temperature", "top_p") else item
+            continue
+        try:
+            checked = check_value(spec, item)
+        except FieldValueError as error:
+            # check_value's message starts with the field name, which add() prints already.
+            message = str(error).removeprefix(f"{key}: ")
+            if isinstance(item, bool):
+                message += ", not true/false"
+            report.add("defaults", key, message)
+            continue
+        if checked is not None:
+            typed[key] = checked
     # The request model owns the value rules (ranges, stop count …): reuse them here.
     probe = CompletionRequest(model=typed.get("model") or "probe", prompt="")
     for key, item in typed.items():
@@ -284,27 +294,11 @@ def _read_defaults(value: Any, config: Config, report: _Reporter) -> None:
             config.defaults[key] = item
 
 
-def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {
-        bool: "true or false",
-        int: "a whole number",
-        float: "a number",
-        str: "a string",
-        list: "a list of strings",
-    }
-    if kinds == (int, float):
-        return "a number"
-    return " or ".join(names[kind] for kind in kinds)
-
-
 def _read_keymap(value: Any, config: Config, report: _Reporter) -> None:
     if not isinstance(value, dict):
         report.add("", "keymap", "must be a table ([keymap])")
         return
-    for key, item in value.items():
-        if key not in BINDING_IDS:
-            report.add("keymap", key, "no such action" + _suggest(key, BINDING_IDS))
-        elif not isinstance(item, str) or not _KEY_SPEC.match(item.replace(" ", "")):
-            report.add("keymap", key, 'must be keys like "ctrl+j" (several: "ctrl+j,f5")')
-        else:
-            config.keymap[key] = item.replace(" ", "")
+    keymap, problems = check_keymap(value)
+    for action, message in problems:
+        report.add("keymap", action, message)
+    config.keymap.update(keymap)

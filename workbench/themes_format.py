@@ -385,8 +385,13 @@ def set_theme_in_config_text(text: str, name: str) -> str:
 
 
 def persist_theme_choice(config_path: Path, name: str) -> None:
-    """Set ``theme = "<name>"`` in the config file (created if missing), atomically."""
-    config_path = Path(config_path)
+    """Set ``theme = "<name>"`` in the config file (created if missing), atomically.
+
+    A symlinked config file (dotfiles kept in a repository) is written THROUGH the link: the
+    file it points to is replaced atomically in its own folder and the link stays a link.
+    When that folder cannot be written, the error says so and nothing changes.
+    """
+    config_path = _through_links(Path(config_path))
     try:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -396,10 +401,16 @@ def persist_theme_choice(config_path: Path, name: str) -> None:
     new_text = set_theme_in_config_text(text, name)
     if new_text == text:
         return
-    config_path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{config_path.name}.", suffix=".tmp", dir=config_path.parent
-    )
+    try:
+        config_path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{config_path.name}.", suffix=".tmp", dir=config_path.parent
+        )
+    except OSError as error:
+        raise ThemePersistError(
+            f"cannot write next to {config_path} ({error.strerror or error}); "
+            f'set theme = "{name}" there by hand'
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
             temp.write(new_text)
@@ -408,6 +419,20 @@ def persist_theme_choice(config_path: Path, name: str) -> None:
         if config_path.exists():
             os.chmod(temp_name, config_path.stat().st_mode & 0o777)
         os.replace(temp_name, config_path)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        raise ThemePersistError(f"cannot write {config_path} ({error.strerror or error})") from None
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
+
+
+def _through_links(path: Path) -> Path:
+    """The file a (chain of) symlink(s) points to, so that writing replaces the target, not
+    the link. A dangling link gives its target, which is then created, as ``echo >`` would."""
+    if not path.is_symlink():
+        return path
+    try:
+        return Path(os.path.realpath(path, strict=False))
+    except (OSError, RuntimeError) as error:  # a loop of links
+        raise ThemePersistError(f"cannot follow the link {path} ({error})") from None

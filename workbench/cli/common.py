@@ -17,14 +17,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
+import inspect
+import math
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
 
 from workbench.api.client import CompletionClient, Timeouts
-from workbench.api.endpoint import Endpoint
+from workbench.api.endpoint import ENV_API_KEY, ENV_BASE_URL, Endpoint
 from workbench.api.errors import (
     APIConnectionError,
     InvalidBaseURLError,
@@ -33,11 +38,13 @@ from workbench.api.errors import (
     WorkbenchAPIError,
 )
 from workbench.api.request import RequestValidationError
-from workbench.cli import EXIT_API, EXIT_INTERRUPTED, EXIT_NETWORK, EXIT_USAGE
-
-# What a shell reports for a command killed by SIGPIPE (128 + 13): `workbench run | head` ends
-# the way `cat big | head` does, quietly, with the stream closed.
-EXIT_BROKEN_PIPE = 141
+from workbench.cli import (
+    EXIT_API,
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_NETWORK,
+    EXIT_USAGE,
+)
 
 # -- terminal-safe text ------------------------------------------------------------------------
 #
@@ -158,18 +165,24 @@ def describe_error(error: BaseException) -> str:
 
 
 def add_connection_flags(parser: argparse.ArgumentParser) -> None:
-    """``--base-url``, ``--offline``, ``--timeout`` and ``--retries``."""
+    """``--base-url``/``--offline``, ``--profile``, ``--config``, ``--timeout``, ``--retries``."""
     group = parser.add_argument_group("connection")
     where = group.add_mutually_exclusive_group()
     where.add_argument(
         "--base-url",
         metavar="URL",
-        help="API root, with or without /v1 (default: $CEREBRAS_BASE_URL, else https://api.cerebras.ai)",
+        help="API root, with or without /v1 (default: the profile's, else $CEREBRAS_BASE_URL, "
+        "else https://api.cerebras.ai)",
     )
     where.add_argument(
         "--offline",
         action="store_true",
-        help="answer from the built-in simulator on loopback: no key, no network needed",
+        help="answer from the built-in simulator on loopback: no key, no network needed "
+        "(also what happens when no key and no base URL are configured)",
+    )
+    group.add_argument("--profile", metavar="NAME", help="endpoint profile from the config file")
+    group.add_argument(
+        "--config", metavar="FILE", help="config file to read instead of the default"
     )
     group.add_argument(
         "--timeout",
@@ -192,8 +205,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError("must be a finite number more than 0")
     return value
 
 
@@ -204,36 +217,185 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
+    if value > 100:
+        raise argparse.ArgumentTypeError("must be 100 or less")
     return value
+
+
+def check_text(what: str, value: str | None) -> None:
+    """Raise :class:`UsageError` when an argument is not valid text: bytes that are not UTF-8
+    arrive in argv as lone surrogates (PEP 383) and can never be sent, shown or saved."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise UsageError(
+            f"{what}: not valid UTF-8 text (a byte that is not UTF-8 at position {error.start})"
+        ) from None
+
+
+# Where requests go (the one rule, for every command and the TUI; README "Commands"):
+#   --offline                 -> the built-in simulator
+#   --base-url URL            -> URL (with the profile's key, if a profile is chosen)
+#   --profile / default_profile in the config -> the profile's URL and key
+#   $CEREBRAS_API_KEY or $CEREBRAS_BASE_URL -> those
+#   nothing of the above      -> the built-in simulator, and the CLI says so on stderr
+# A Cerebras endpoint without a key: the CLI refuses (exit 2, nothing is sent); the TUI starts
+# against the simulator with a notice saying why.
+UNCONFIGURED_NOTICE = (
+    "no API key and no base URL configured: answering from the built-in offline simulator "
+    "(set CEREBRAS_API_KEY for the real API; --offline says this is what you want)"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where requests will go, and the notices to show about that choice."""
+
+    endpoint: Endpoint | None  # None: start the simulator
+    offline: bool
+    profile: str | None
+    notices: tuple[str, ...] = ()
+    # True when the simulator was chosen because nothing at all is configured.
+    unconfigured: bool = False
+
+
+def cli_config(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """The config file the flags name (or the default one), read once per command."""
+    cached = getattr(args, "_config_loaded", None)
+    if cached is None:
+        from workbench.config import load_config
+
+        path = getattr(args, "config", None)
+        cached = load_config(Path(path).expanduser() if path else None)
+        args._config_loaded = cached
+    return cached
+
+
+def choose_target(
+    args: argparse.Namespace,
+    config: Any,
+    environ: Mapping[str, str],
+    *,
+    fallback_offline: bool = True,
+) -> Target:
+    """Apply the rule above. Raises :class:`UsageError` for an unknown ``--profile``,
+    ``InvalidBaseURLError``/``InvalidHeaderError`` for a URL or header that cannot be used,
+    and (``fallback_offline=False``) ``MissingAPIKeyError`` for Cerebras without a key."""
+    wanted = getattr(args, "profile", None)
+    check_text("--profile", wanted)
+    if wanted and wanted not in config.profiles:
+        close = difflib.get_close_matches(wanted, list(config.profiles), n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        where = config.path or "the config file"
+        raise UsageError(f"--profile: no profile named {wanted!r} in {where}{hint}")
+    if getattr(args, "offline", False):
+        return Target(None, True, None)
+    profile = config.profile(wanted)
+    base_url = getattr(args, "base_url", None)
+    check_text("--base-url", base_url)
+    if base_url:
+        key = profile.resolve_api_key(environ) if profile else None
+        endpoint = Endpoint.from_env(base_url=base_url, api_key=key, environ=environ)
+        return _checked(endpoint, profile.name if profile else None, fallback_offline)
+    if profile is not None:
+        endpoint = Endpoint.from_env(
+            base_url=profile.base_url,
+            api_key=profile.resolve_api_key(environ),
+            environ=environ,
+            base_url_source=f"profile {profile.name}",
+            key_source=f"profile {profile.name}",
+            **_named_key_options(profile),
+        )
+        return _checked(endpoint, profile.name, fallback_offline)
+    if environ.get(ENV_API_KEY, "").strip() or environ.get(ENV_BASE_URL, "").strip():
+        return _checked(Endpoint.from_env(environ=environ), None, fallback_offline)
+    return Target(None, True, None, unconfigured=True)
+
+
+def _accepts(function: Callable[..., Any], name: str) -> bool:
+    return name in inspect.signature(function).parameters
+
+
+def _named_key_options(profile: Any) -> dict[str, Any]:
+    """A profile's key is named for the profile's own host, and the profile may allow it over
+    plain http:// (the key policy in ``Endpoint``). Passed only where the endpoint takes them:
+    the policy and ``allow_insecure`` land on main from another branch (wb-net)."""
+    options: dict[str, Any] = {}
+    if _accepts(Endpoint.from_env, "key_for_host"):
+        options["key_for_host"] = bool(profile.base_url)
+    if _accepts(Endpoint.from_env, "allow_insecure"):
+        options["allow_insecure"] = bool(getattr(profile, "allow_insecure", False))
+    return options
+
+
+def _checked(endpoint: Endpoint, profile: str | None, fallback_offline: bool) -> Target:
+    try:
+        endpoint.require_key()
+    except MissingAPIKeyError as error:
+        if not fallback_offline:
+            raise
+        return Target(None, True, None, (f"{error} Using the offline simulator for now.",))
+    return Target(endpoint, False, profile)
 
 
 @contextmanager
 def open_endpoint(
     args: argparse.Namespace, environ: Mapping[str, str] | None = None
 ) -> Iterator[Endpoint]:
-    """The endpoint the flags ask for: the offline simulator (alive while the block runs) or
-    the configured server, whose key is checked before anything is sent."""
-    if getattr(args, "offline", False):
+    """The endpoint the flags and config ask for: the offline simulator (alive while the block
+    runs) or the configured server, whose key is checked before anything is sent."""
+    config, problems = cli_config(args)
+    for problem in problems:
+        report(f"config: {problem}")
+    env = os.environ if environ is None else environ
+    target = choose_target(args, config, env, fallback_offline=False)
+    if target.unconfigured:
+        report(UNCONFIGURED_NOTICE)
+    if target.offline:
         from workbench.sim import ThreadedSim  # only offline runs pay for the sim's start-up
 
         with ThreadedSim() as sim:
             # An empty environment: the user's key and custom headers are not for the simulator.
             yield Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
         return
-    endpoint = Endpoint.from_env(
-        base_url=getattr(args, "base_url", None),
-        api_key=None,
-        environ=os.environ if environ is None else environ,
-    )
-    endpoint.require_key()
-    yield endpoint
+    assert target.endpoint is not None
+    withheld = getattr(target.endpoint, "key_withheld_reason", None)
+    if withheld:
+        report(withheld)  # once, before anything is sent
+    yield target.endpoint
+
+
+def timeouts_from_args(args: argparse.Namespace) -> Timeouts:
+    """The client's time limits for ``--timeout`` (the CLI and the TUI build them alike)."""
+    timeout = getattr(args, "timeout", None)
+    return Timeouts() if timeout is None else Timeouts(connect=min(5.0, timeout), read=timeout)
 
 
 def make_client(endpoint: Endpoint, args: argparse.Namespace) -> CompletionClient:
-    """A client with the ``--timeout`` and ``--retries`` the flags ask for."""
-    timeout = getattr(args, "timeout", None)
-    timeouts = Timeouts() if timeout is None else Timeouts(connect=min(5.0, timeout), read=timeout)
-    return CompletionClient(endpoint, timeouts=timeouts, max_retries=getattr(args, "retries", 2))
+    """A client with the ``--timeout`` and ``--retries`` the flags ask for, which says on
+    stderr what it waits for before each retry (a 60 s Retry-After must not look like a hang)."""
+    options: dict[str, Any] = {}
+    if _accepts(CompletionClient, "on_retry"):  # the hook lands on main from wb-net
+        options["on_retry"] = report_retry
+    return CompletionClient(
+        endpoint,
+        timeouts=timeouts_from_args(args),
+        max_retries=getattr(args, "retries", 2),
+        **options,
+    )
+
+
+def report_retry(attempt: int, delay_s: float, reason: str) -> None:
+    """``on_retry`` for the CLI: one stderr line per wait, e.g. ``workbench: HTTP 429 rate
+    limit: retrying in 60 s (attempt 2)``."""
+    try:
+        from workbench.api.client import retry_notice  # type: ignore[attr-defined]
+    except ImportError:
+        report(f"{reason}: retrying in {delay_s:.1f} s (attempt {attempt})")
+        return
+    report(retry_notice(attempt, delay_s, reason))
 
 
 def run_with_client(
@@ -245,7 +407,8 @@ def run_with_client(
 
     Ctrl+C cancels ``work`` (asyncio.run turns SIGINT into a cancellation of the main task),
     which closes the connection on its way out; ``work`` should finish its output line in a
-    ``finally`` if it prints progressively.
+    ``finally`` if it prints progressively. A closed stdout (``| head``) is left to
+    :func:`workbench.cli.main`, which ends every command the same quiet way.
     """
 
     async def with_client(endpoint: Endpoint) -> int:
@@ -256,13 +419,6 @@ def run_with_client(
     try:
         with open_endpoint(args, environ) as endpoint:
             return asyncio.run(with_client(endpoint))
-    except BrokenPipeError:
-        # The reader of stdout went away (`| head`). Point stdout at /dev/null so the
-        # interpreter's final flush cannot raise again, and say nothing: nobody is reading.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         report("interrupted")
         return EXIT_INTERRUPTED

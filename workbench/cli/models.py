@@ -29,6 +29,9 @@ def handle(args: argparse.Namespace) -> int:
 
 async def list_models(client: CompletionClient, args: argparse.Namespace) -> int:
     ids = await client.list_models()
+    from workbench.cli.completion import remember_models
+
+    remember_models(client.endpoint.base_url, ids)  # for shell completion of --model
     out = Output(sys.stdout)
     if args.json:
         out.write(json.dumps(ids, indent=2, ensure_ascii=False) + "\n")

@@ -12,7 +12,8 @@ import sys
 from typing import Any, TextIO
 
 from workbench.api.client import CompletionClient
-from workbench.api.request import GRAMMAR_ROOTS, CompletionRequest
+from workbench.api.fields import FIELDS, FieldSpec, FieldValueError, decode_escapes, parse_text
+from workbench.api.request import CompletionRequest
 from workbench.api.types import (
     ChoiceFinished,
     CompletionResult,
@@ -25,14 +26,14 @@ from workbench.cli.common import (
     Output,
     UsageError,
     add_connection_flags,
+    check_text,
+    cli_config,
     is_terminal,
     neutralise,
     report,
     run_with_client,
 )
-
-# The seed reference's example model.
-DEFAULT_MODEL = "llama3.1-8b"
+from workbench.config import DEFAULT_MODEL
 
 
 def register(subparsers: Any) -> None:
@@ -55,49 +56,14 @@ def register(subparsers: Any) -> None:
     )
     fields = parser.add_argument_group("request fields")
     fields.add_argument(
-        "--model", "-m", default=DEFAULT_MODEL, help=f"model id (default {DEFAULT_MODEL})"
-    )
-    fields.add_argument(
         "--prompt-json",
         metavar="JSON",
         help="the prompt as JSON: an array of strings (a batch: one choice each), "
         'an array of token ids, or an array of token-id arrays, e.g. \'["a", "b"]\'',
     )
-    fields.add_argument("--max-tokens", type=int, metavar="N")
-    fields.add_argument(
-        "--min-tokens", type=int, metavar="N", help="-1 fills to the max sequence length"
-    )
-    fields.add_argument("--temperature", "-t", type=float, metavar="T", help="0 to 1.5")
-    fields.add_argument("--top-p", type=float, metavar="P", help="0 to 1")
-    fields.add_argument("--seed", type=int)
-    fields.add_argument(
-        "--stop", action="append", metavar="TEXT", help="stop sequence; repeat for up to 4"
-    )
-    fields.add_argument(
-        "--echo", action="store_true", default=None, help="prepend the prompt to the output"
-    )
-    fields.add_argument(
-        "--raw-tokens",
-        action="store_true",
-        default=None,
-        dest="return_raw_tokens",
-        help="return token ids instead of text (printed space-separated)",
-    )
-    # No argparse `choices`: a bad value gets the same `workbench: grammar_root: …` message
-    # as every other invalid field, from CompletionRequest.validate.
-    fields.add_argument(
-        "--grammar-root", metavar="ROOT", help="structured output root: " + ", ".join(GRAMMAR_ROOTS)
-    )
-    fields.add_argument("--user", metavar="ID", help="end-user id")
-    fields.add_argument(
-        "--logprobs", type=int, metavar="N", help="top-N log probabilities (see --json)"
-    )
-    fields.add_argument("--n", type=int, metavar="N", help="choices per prompt")
+    add_field_flags(fields)
 
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--no-stream", dest="stream", action="store_false", help="one non-streaming request"
-    )
     output.add_argument(
         "--json",
         action="store_true",
@@ -111,15 +77,63 @@ def register(subparsers: Any) -> None:
 # -- building the request ----------------------------------------------------------------------
 
 
+def add_field_flags(group: Any) -> None:
+    """One flag per request field, generated from the registry (``workbench.api.fields``):
+    toggles are ``--x/--no-x``, lists repeat, everything else takes one value. Values stay
+    text here and are parsed by :func:`build_request`, so a bad one gets the same
+    ``workbench: field: …`` message as every other invalid field."""
+    for spec in FIELDS:
+        names = [spec.flag, *([spec.cli_short] if spec.cli_short else [])]
+        help_text = spec.help
+        if spec.choices:
+            help_text += ": " + ", ".join(spec.choices)
+        if spec.name == "model":
+            help_text += f" (default: the profile's, else [defaults], else {DEFAULT_MODEL})"
+        if spec.kind == "toggle":
+            if spec.name == "stream":
+                help_text += " (default: on; --no-stream sends one non-streaming request)"
+            group.add_argument(
+                *names, dest=spec.name, action=argparse.BooleanOptionalAction, help=help_text
+            )
+        elif spec.kind == "list":
+            group.add_argument(
+                *names,
+                dest=spec.name,
+                action="append",
+                metavar=_metavar(spec),
+                help=help_text + "; repeat the flag for several",
+            )
+        else:
+            group.add_argument(*names, dest=spec.name, metavar=_metavar(spec), help=help_text)
+
+
+def _metavar(spec: FieldSpec) -> str:
+    return {"int": "N", "float": "X", "choice": "NAME", "list": "TEXT"}.get(
+        spec.kind, spec.name.upper()
+    )
+
+
+# A JSON prompt deeper than this is not a prompt (the deepest valid one is 2: [[1, 2]]).
+MAX_PROMPT_JSON_DEPTH = 64
+
+
 def read_prompt(args: argparse.Namespace, stdin: TextIO | None) -> Any:
     """The prompt from PROMPT, ``--prompt-json`` or stdin (raises UsageError)."""
     if args.prompt_json is not None:
         if args.prompt is not None:
             raise UsageError("prompt: give PROMPT or --prompt-json, not both")
+        check_text("prompt", args.prompt_json)
+        if _nesting(args.prompt_json) > MAX_PROMPT_JSON_DEPTH:
+            raise UsageError("prompt: --prompt-json is nested too deeply")
         try:
-            return json.loads(args.prompt_json)
-        except json.JSONDecodeError as error:
+            value = json.loads(args.prompt_json)
+        except (json.JSONDecodeError, RecursionError) as error:
             raise UsageError(f"prompt: --prompt-json is not valid JSON ({error})") from None
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                # A JSON escape such as "\ud800" decodes to a lone surrogate: not sendable.
+                check_text("prompt", text)
+        return value
     if args.prompt == "-" or (args.prompt is None and stdin is not None and not is_terminal(stdin)):
         if stdin is None:
             return ""
@@ -129,29 +143,58 @@ def read_prompt(args: argparse.Namespace, stdin: TextIO | None) -> Any:
         return binary.read().decode("utf-8", "replace")
     if args.prompt is None:
         raise UsageError("prompt: give PROMPT, '-' to read stdin, pipe it in, or use --prompt-json")
+    check_text("prompt", args.prompt)
     return args.prompt
 
 
+def _nesting(text: str) -> int:
+    """How deep the brackets of a JSON text go (a linear scan: strings may hold brackets, which
+    only over-count, and an over-count only refuses what is absurd anyway)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def field_values(args: argparse.Namespace) -> dict[str, Any]:
+    """The request fields given on the command line, parsed by the registry's rules."""
+    values: dict[str, Any] = {}
+    for spec in FIELDS:
+        raw = getattr(args, spec.name, None)
+        if raw is None:
+            continue
+        try:
+            if spec.kind == "toggle":
+                values[spec.name] = bool(raw)
+            elif spec.kind == "list":
+                items: list[str] = []
+                for text in raw:
+                    check_text(spec.name, text)
+                    # Each flag is one entry, taken literally but for the \n-style escapes
+                    # (an empty one stays, so that validate() says it is empty).
+                    items.append(decode_escapes(text))
+                values[spec.name] = items[0] if len(items) == 1 else items
+            else:
+                check_text(spec.name, raw)
+                values[spec.name] = parse_text(spec, raw)
+        except FieldValueError as error:
+            raise UsageError(str(error)) from None
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def build_request(args: argparse.Namespace, stdin: TextIO | None) -> CompletionRequest:
-    stop: str | list[str] | None = args.stop
-    if stop is not None and len(stop) == 1:
-        stop = stop[0]
-    return CompletionRequest(
-        model=args.model,
-        prompt=read_prompt(args, stdin),
-        return_raw_tokens=args.return_raw_tokens,
-        max_tokens=args.max_tokens,
-        min_tokens=args.min_tokens,
-        grammar_root=args.grammar_root,
-        seed=args.seed,
-        stop=stop,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        echo=args.echo,
-        user=args.user,
-        logprobs=args.logprobs,
-        n=args.n,
-    )
+    values = field_values(args)
+    if "model" not in values:
+        config, _problems = cli_config(args)
+        profile = config.profile(getattr(args, "profile", None))
+        values["model"] = (
+            (profile.model if profile else None) or config.defaults.get("model") or DEFAULT_MODEL
+        )
+    return CompletionRequest(prompt=read_prompt(args, stdin), **values)
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -309,7 +352,8 @@ async def send(
     client: CompletionClient, request: CompletionRequest, args: argparse.Namespace
 ) -> int:
     out = Output(sys.stdout)
-    if args.stream:
+    streamed = request.stream is not False
+    if streamed:
         result, attempts = await _stream(client, request, args, out)
     else:
         result = await client.complete(request)
@@ -330,7 +374,7 @@ async def send(
                 printer.finish(choice.index)
             printer.close()
     if not args.quiet:
-        line = metrics_line(result, streamed=args.stream, attempts=attempts)
+        line = metrics_line(result, streamed=streamed, attempts=attempts)
         print(neutralise(line) if is_terminal(sys.stderr) else line, file=sys.stderr, flush=True)
     return EXIT_OK
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from workbench.cli import EXIT_OK, EXIT_USAGE
-from workbench.cli.common import add_connection_flags
+from workbench.cli import EXIT_FILES, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, common
+from workbench.cli.common import Target, UsageError, add_connection_flags, check_text, report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,11 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def add_tui_options(parser: argparse.ArgumentParser) -> None:
     """The TUI's options (shared with `workbench serve`, which passes them to each app)."""
     add_connection_flags(parser)
-    parser.add_argument("--profile", metavar="NAME", help="endpoint profile from the config file")
     parser.add_argument("--model", metavar="ID", help="model to start with")
-    parser.add_argument(
-        "--config", metavar="FILE", help="config file to read instead of the default"
-    )
     parser.add_argument("--sessions-dir", metavar="DIR", help="where sessions are autosaved")
     parser.add_argument(
         "--ssh",
@@ -46,48 +40,10 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where the app will send requests, and the notices to show about that choice."""
-
-    endpoint: object | None  # Endpoint, or None for "start the simulator"
-    offline: bool
-    profile: str | None
-    notices: tuple[str, ...] = ()
-
-
 def choose_target(args: argparse.Namespace, config: object, environ: Mapping[str, str]) -> Target:
-    from workbench.api.endpoint import ENV_API_KEY, ENV_BASE_URL, Endpoint
-
-    if getattr(args, "offline", False):
-        return Target(None, True, None)
-    profile = config.profile(getattr(args, "profile", None))  # type: ignore[attr-defined]
-    if getattr(args, "base_url", None):
-        key = profile.resolve_api_key(environ) if profile else None
-        endpoint = Endpoint.from_env(base_url=args.base_url, api_key=key, environ=environ)
-        return _checked(endpoint, profile.name if profile else None)
-    if profile is not None:
-        endpoint = Endpoint.from_env(
-            base_url=profile.base_url,
-            api_key=profile.resolve_api_key(environ),
-            environ=environ,
-            base_url_source=f"profile {profile.name}",
-            key_source=f"profile {profile.name}",
-        )
-        return _checked(endpoint, profile.name)
-    if environ.get(ENV_API_KEY, "").strip() or environ.get(ENV_BASE_URL, "").strip():
-        return _checked(Endpoint.from_env(environ=environ), None)
-    return Target(None, True, None)
-
-
-def _checked(endpoint: object, profile: str | None) -> Target:
-    from workbench.api.errors import MissingAPIKeyError
-
-    try:
-        endpoint.require_key()  # type: ignore[attr-defined]
-    except MissingAPIKeyError as error:
-        return Target(None, True, None, (f"{error} Using the offline simulator for now.",))
-    return Target(endpoint, False, profile)
+    """Where the TUI sends requests: the rule every command shares (cli/common.py); a Cerebras
+    endpoint without a key starts the simulator with a notice instead of refusing."""
+    return common.choose_target(args, config, environ, fallback_offline=True)
 
 
 # Textual draws at most TEXTUAL_FPS frames a second, on a fixed grid: after a frame that took
@@ -117,27 +73,17 @@ def run(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> i
 
 
 def _run(args: argparse.Namespace, environ: Mapping[str, str] | None) -> int:
-    from workbench.config import load_config
-
-
     env = os.environ if environ is None else environ
-    config, problems = load_config(Path(args.config) if args.config else None)
-    if args.profile and args.profile not in config.profiles:
-        import difflib
-
-        close = difflib.get_close_matches(args.profile, list(config.profiles), n=1)
-        hint = f' (did you mean "{close[0]}"?)' if close else ""
-        print(
-            f"workbench: no profile named {args.profile!r} in {config.path}{hint}", file=sys.stderr
-        )
-        return EXIT_USAGE
+    config, problems = common.cli_config(args)
     from workbench.api.endpoint import Endpoint
-    from workbench.api.errors import InvalidBaseURLError
+    from workbench.api.errors import WorkbenchAPIError
 
     try:
+        check_text("--model", args.model)
         target = choose_target(args, config, env)
-    except InvalidBaseURLError as error:
-        print(f"workbench: {error}", file=sys.stderr)
+    except (UsageError, WorkbenchAPIError) as error:
+        # A URL, header or profile that cannot be used: said before the screen opens.
+        report(common.describe_error(error))
         return EXIT_USAGE
     with ExitStack() as stack:
         endpoint = target.endpoint
@@ -147,8 +93,89 @@ def _run(args: argparse.Namespace, environ: Mapping[str, str] | None) -> int:
             sim = stack.enter_context(ThreadedSim())
             # An empty environment: the user's key and custom headers are not for the simulator.
             endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
-        build_app(args, env, target, endpoint, config, problems).run()
-    return EXIT_OK
+        app = build_app(args, env, target, endpoint, config, problems)
+        app.run()
+    return exit_status(app)
+
+
+def starting_model(args: argparse.Namespace, config: object, target: Target) -> str:
+    """The one default-model rule (the CLI's ``run`` uses it too): ``--model``, else the
+    profile's ``model``, else ``[defaults] model``, else the registry's default."""
+    from workbench.config import DEFAULT_MODEL
+
+    profile = config.profile(target.profile) if target.profile else None  # type: ignore[attr-defined]
+    return (
+        args.model
+        or (profile.model if profile else None)
+        or config.defaults.get("model")  # type: ignore[attr-defined]
+        or DEFAULT_MODEL
+    )
+
+
+def exit_status(app: object) -> int:
+    """After the app closed: make sure nothing typed into this session is lost, and never
+    report success for a crash.
+
+    An exchange whose autosave failed is still in memory: it is saved once more here, or else
+    written to a rescue file whose path is printed. A crash (Textual has printed the traceback)
+    exits 70 and says where the session is; an unsaved session exits 5.
+    """
+    session = getattr(app, "session", None)
+    store = getattr(app, "store", None)
+    crashed = getattr(app, "return_code", 0) not in (0, None)
+    where, unsaved_error = _secure_session(session, store)
+    if crashed:
+        report(
+            "the app stopped on an unexpected error (details above); "
+            + (f"this session is saved in {where}" if where else "nothing was unsaved")
+        )
+    if unsaved_error is not None:
+        report(unsaved_error)
+        return EXIT_FILES
+    return EXIT_INTERNAL if crashed else EXIT_OK
+
+
+def _secure_session(session: object, store: object) -> tuple[str | None, str | None]:
+    """(where the session's file is, a message if some of it could not be saved)."""
+    from workbench.sessions.store import StorageInfo
+
+    if session is None or store is None:
+        return None, None
+    exchanges = getattr(session, "exchanges", [])
+    storage = getattr(session, "storage", None)
+    saved_ids = storage.exchange_ids if isinstance(storage, StorageInfo) else frozenset()
+    where = str(storage.path) if isinstance(storage, StorageInfo) else None
+    missing = [e for e in exchanges if e.id not in saved_ids]
+    if not missing:
+        return where, None
+    try:
+        saved = store.save(session)  # type: ignore[attr-defined]
+    except Exception as failure:  # noqa: BLE001 - any reason: fall back to the rescue file
+        rescue = _rescue_file(session)
+        count = f"{len(missing)} exchange{'s' if len(missing) != 1 else ''}"
+        if rescue is None:
+            return where, f"autosave failed ({failure}) and {count} could not be saved anywhere"
+        return str(rescue), (
+            f"autosave failed ({failure}); the session with its {count} not saved is in "
+            f"{rescue} (move it into your sessions folder to open it again)"
+        )
+    return str(saved.path), None
+
+
+def _rescue_file(session: object) -> Path | None:
+    """The session written as a private file in the temp folder, or None if even that fails."""
+    import tempfile
+
+    from workbench.sessions.codec import encode
+
+    try:
+        data = encode(session)  # type: ignore[arg-type]
+        handle, name = tempfile.mkstemp(prefix="workbench-unsaved-", suffix=".toml")
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        return Path(name)
+    except Exception:  # noqa: BLE001 - nothing left to try; the caller says so
+        return None
 
 
 def build_app(
@@ -160,12 +187,9 @@ def build_app(
     problems: list,
 ):  # -> WorkbenchApp (imported late: Textual loads only when the TUI really starts)
     """The app the flags describe (SSH mode also when ``$SSH_CONNECTION`` is set)."""
-    from workbench.api.client import Timeouts
     from workbench.config import ConfigProblem
     from workbench.ui.app import WorkbenchApp
 
-    timeout = getattr(args, "timeout", None)
-    timeouts = Timeouts() if timeout is None else Timeouts(connect=min(5.0, timeout), read=timeout)
     return WorkbenchApp(
         endpoint,  # type: ignore[arg-type]
         offline=target.offline,
@@ -174,7 +198,7 @@ def build_app(
         config_problems=[*problems, *(ConfigProblem(n) for n in target.notices)],
         sessions_dir=Path(args.sessions_dir).expanduser() if args.sessions_dir else None,
         ssh=bool(args.ssh or environ.get("SSH_CONNECTION")),
-        timeouts=timeouts,
+        timeouts=common.timeouts_from_args(args),
         max_retries=args.retries,
-        model=args.model,
+        model=starting_model(args, config, target),
     )

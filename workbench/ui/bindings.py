@@ -1,19 +1,19 @@
 """The app's key bindings and the words used for each action (footer, palette, F1 help).
 
-Every binding has a stable ``id`` so ``[keymap]`` in the config file can remap it; the ids are
-listed in :data:`workbench.config.BINDING_IDS` (the config is checked without Textual), and the
-assertion below keeps the two lists equal.
+Every binding has a stable ``id`` so ``[keymap]`` in the config file can remap it. The ids and
+their default keys live in :data:`workbench.keymap.DEFAULT_KEYS`, where the config is checked
+without Textual; the assertion below keeps the two lists equal.
 """
 
 from __future__ import annotations
 
 from textual.binding import Binding
 
-from workbench.config import BINDING_IDS
+from workbench.keymap import BINDING_IDS, DEFAULT_KEYS
 
 APP_BINDINGS: list[Binding] = [
     Binding(
-        "ctrl+j,ctrl+enter,alt+enter",
+        DEFAULT_KEYS["send"],
         "send",
         "Send",
         id="send",
@@ -21,7 +21,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Send the prompt with the sidebar's parameters",
     ),
     Binding(
-        "escape",
+        DEFAULT_KEYS["cancel"],
         "cancel",
         "Cancel",
         id="cancel",
@@ -29,7 +29,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Stop the request in flight; its partial text is kept",
     ),
     Binding(
-        "ctrl+n",
+        DEFAULT_KEYS["continue"],
         "continue",
         "Continue",
         id="continue",
@@ -37,7 +37,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Append the last completion to its prompt and send again",
     ),
     Binding(
-        "ctrl+r",
+        DEFAULT_KEYS["regenerate"],
         "regenerate",
         "Regenerate",
         id="regenerate",
@@ -45,7 +45,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Send the last request again, unchanged",
     ),
     Binding(
-        "ctrl+l",
+        DEFAULT_KEYS["clear"],
         "clear",
         "Clear",
         id="clear",
@@ -54,7 +54,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Clear the transcript and start a new session",
     ),
     Binding(
-        "ctrl+y",
+        DEFAULT_KEYS["copy"],
         "copy",
         "Copy",
         id="copy",
@@ -62,7 +62,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Copy the last completion to the clipboard (OSC 52, works over SSH)",
     ),
     Binding(
-        "ctrl+e",
+        DEFAULT_KEYS["edit"],
         "edit",
         "$EDITOR",
         id="edit",
@@ -71,7 +71,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Edit the prompt in $VISUAL / $EDITOR",
     ),
     Binding(
-        "ctrl+b",
+        DEFAULT_KEYS["toggle_sidebar"],
         "toggle_sidebar",
         "Sidebar",
         id="toggle_sidebar",
@@ -80,9 +80,16 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Show or hide the parameter sidebar",
     ),
     # f6/f7 are TextArea's select-line/select-all: priority keeps them ours in the prompt too.
-    Binding("f6", "focus_pane(1)", "Next pane", id="focus_next_pane", show=False, priority=True),
     Binding(
-        "shift+f6",
+        DEFAULT_KEYS["focus_next_pane"],
+        "focus_pane(1)",
+        "Next pane",
+        id="focus_next_pane",
+        show=False,
+        priority=True,
+    ),
+    Binding(
+        DEFAULT_KEYS["focus_previous_pane"],
         "focus_pane(-1)",
         "Previous pane",
         id="focus_previous_pane",
@@ -90,7 +97,7 @@ APP_BINDINGS: list[Binding] = [
         priority=True,
     ),
     Binding(
-        "ctrl+s",
+        DEFAULT_KEYS["save"],
         "save",
         "Save",
         id="save",
@@ -99,16 +106,16 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Save the session now (it is autosaved after every exchange anyway)",
     ),
     Binding(
-        "ctrl+o",
+        DEFAULT_KEYS["sessions"],
         "sessions",
         "Sessions",
         id="sessions",
         priority=True,
         tooltip="Browse saved sessions and load one",
     ),
-    Binding("f1", "help", "Help", id="help"),
+    Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
     Binding(
-        "ctrl+t",
+        DEFAULT_KEYS["prompt_form"],
         "prompt_form",
         "Form",
         id="prompt_form",
@@ -117,7 +124,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Switch the prompt form: text → batch → token ids",
     ),
     Binding(
-        "ctrl+g",
+        DEFAULT_KEYS["logprobs"],
         "logprobs",
         "Logprobs",
         id="logprobs",
@@ -126,7 +133,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Show the logprobs of the last exchange",
     ),
     Binding(
-        "f7",
+        DEFAULT_KEYS["reset_parameters"],
         "reset_parameters",
         "Reset params",
         id="reset_parameters",
@@ -135,7 +142,7 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Reset every parameter to the defaults",
     ),
     Binding(
-        "f8",
+        DEFAULT_KEYS["export"],
         "export",
         "Export",
         id="export",
