@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",
     "sessions",
     "replay",
+    "eval",
     "export",
     "config",
 )
