@@ -111,6 +111,7 @@ class _Loader:
         self.path = path
         self.shown = str(path)
         self.lines: KeyLines | None = None
+        self.text_lines: list[str] = []
 
     def fail(self, message: str, *path: Hashable, line: int | None = None) -> EvalFileError:
         if line is None:
@@ -142,6 +143,7 @@ class _Loader:
                 line = text.count("\n") + 1
             raise self.fail(f"not valid TOML: {message}", line=line) from None
         self.lines = KeyLines(text)
+        self.text_lines = text.splitlines()
         return text, document
 
     def load(self) -> EvalSpec:
@@ -190,8 +192,11 @@ class _Loader:
             try:
                 return parse(text), (self.shown, first_line)
             except TemplateError as error:
-                # A multi-line string starts on the line after its opening quotes.
                 line = first_line + text[: error.offset].count("\n")
+                # A multi-line string whose opening quotes end their line starts on the next.
+                opening = self.text_lines[first_line - 1] if first_line <= len(self.text_lines) else ""
+                if re.search(r"=\s*(\"\"\"|\'\'\')\s*$", opening):
+                    line += 1
                 raise self.fail(f"prompt: {error}", line=line) from None
         name = document["prompt_file"]
         if not isinstance(name, str) or not name:

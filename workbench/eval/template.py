@@ -85,8 +85,8 @@ def parse(text: str) -> Template:
                 continue
             if match is None:
                 raise TemplateError(
-                    f"'{{{{' at character {at + 1} does not start a variable such as {{{{name}}}} "
-                    "(write {{{{{{{{ for a literal {{{{)",
+                    f"'{{{{' at character {at + 1} does not start a variable such as "
+                    "{{name}} (write {{{{ for a literal {{)",
                     at,
                 )
             if literal:
