@@ -25,11 +25,7 @@ def _duration(seconds: float) -> str:
 
 
 def describe(progress: Progress, *, bar: bool) -> str:
-    parts = []
-    if bar:
-        filled = BAR_WIDTH * progress.done // max(1, progress.total)
-        parts.append("[" + "#" * filled + "." * (BAR_WIDTH - filled) + "]")
-    parts.append(f"{progress.done:,}/{progress.total:,} cells")
+    parts = [f"{progress.done:,}/{progress.total:,} cells"]
     parts.append(f"{progress.failed:,} failed")
     if progress.errored:
         parts.append(f"{progress.errored:,} errors")
@@ -40,7 +36,11 @@ def describe(progress: Progress, *, bar: bool) -> str:
         waiting = f", waiting {progress.waiting_s:.1f} s" if progress.waiting_s > 0 else ""
         parts.append(f"{progress.waits:,} rate-limit waits{waiting}")
         parts.append(f"concurrency {progress.concurrency}")
-    return " · ".join(parts)
+    text = " · ".join(parts)
+    if bar:
+        filled = BAR_WIDTH * progress.done // max(1, progress.total)
+        text = "[" + "#" * filled + "." * (BAR_WIDTH - filled) + "] " + text
+    return text
 
 
 class ProgressLine:
