@@ -107,8 +107,9 @@ def _suggest(name: str, choices: tuple[str, ...]) -> str:
 
 
 class _Loader:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, data: bytes | None = None) -> None:
         self.path = path
+        self.data = data
         self.shown = str(path)
         self.lines: KeyLines | None = None
         self.text_lines: list[str] = []
@@ -121,11 +122,14 @@ class _Loader:
     # -- the file ------------------------------------------------------------------------
 
     def read(self) -> tuple[str, dict[str, Any]]:
-        try:
-            with self.path.open("rb") as handle:
-                data = handle.read(MAX_EVAL_FILE_BYTES + 1)
-        except OSError as error:
-            raise EvalFileError(self.shown, 1, f"cannot read: {error.strerror or error}") from None
+        if self.data is not None:
+            data = self.data
+        else:
+            try:
+                with self.path.open("rb") as handle:
+                    data = handle.read(MAX_EVAL_FILE_BYTES + 1)
+            except OSError as error:
+                raise EvalFileError(self.shown, 1, f"cannot read: {error.strerror or error}") from None
         if len(data) > MAX_EVAL_FILE_BYTES:
             raise self.fail(f"larger than {MAX_EVAL_FILE_BYTES // (1024 * 1024)} MB", line=1)
         try:
@@ -430,3 +434,9 @@ class _Loader:
 def load_eval(path: str | Path) -> EvalSpec:
     """Read and check an eval file; raises :class:`EvalFileError` (one line: file:line: why)."""
     return _Loader(Path(path)).load()
+
+
+def load_eval_text(text: str, path: str | Path) -> EvalSpec:
+    """Check eval-file text not (yet) saved as ``path``; files it names are read next to
+    ``path``, as if it were saved there (the TUI's editor runs unsaved evals this way)."""
+    return _Loader(Path(path), text.encode("utf-8", "surrogatepass")).load()
