@@ -331,3 +331,25 @@ def test_terminal_progress_is_one_line_redrawn_in_place() -> None:
     assert "\n" not in text[:-1] and text.endswith("\n")
     assert text.startswith("\r[#####...............] 5/20 cells · 1 failed · 2 errors · ETA 30 s · ")
     assert "3 rate-limit waits, waiting 1.5 s · concurrency 2\x1b[K" in text
+
+
+def test_resume_rejudges_kept_cells_with_the_assertions_as_they_are_now(tmp_path, capsys) -> None:
+    path = eval_file(tmp_path, failing=False)
+    with ThreadedSim(rate=None) as sim:
+        assert run_cli(capsys, str(path), "--base-url", sim.base_url)[0] == EXIT_OK
+        # A stricter file-level assertion: nothing to send again, but every kept cell now fails,
+        # and the summary says the verdicts changed.
+        path.write_text(path.read_text().replace('assert = [{ type = "starts_with"', 'assert = [{ type = "max_chars", value = 5 }, { type = "starts_with"'))
+        code, out, err = run_cli(capsys, str(path), "--base-url", sim.base_url, "--resume", "--check")
+        assert len(completions(sim)) == 8  # the first run's only
+    assert code == EXIT_DIFFERENT
+    assert "resuming: 8 of 8 cells already done, 0 to send" in err
+    assert "8 cells changed since the previous run:" in out and "c0 × 8b: pass → fail" in out
+
+
+def test_a_dead_server_stops_the_run_early_with_the_network_exit_code(tmp_path, capsys) -> None:
+    path = eval_file(tmp_path, cases=20)
+    code, out, err = run_cli(capsys, str(path), "--base-url", "http://127.0.0.1:9", "--retries", "0", "--concurrency", "1")
+    assert code == EXIT_NETWORK
+    assert "stopped early: the first 10 cells all failed:" in err
+    assert out.count("ERROR") == 42

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import sys
 from datetime import datetime, timezone
@@ -96,7 +97,8 @@ def _reusable(
     for cell in cells:
         record = old.get(cell.key)
         if record is not None and record.status != "error" and record.digest == request_digest(cell.request):
-            kept[cell.key] = judge(cell, record)
+            # A copy: the previous record must keep its old verdict for "changed since".
+            kept[cell.key] = judge(cell, dataclasses.replace(record))
         else:
             to_send.append(cell)
     return kept, to_send

@@ -174,8 +174,9 @@ class EvalRunner:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
         if self.gave_up is not None:
+            kind = self.records[0].error_kind or "api"  # what failed: the API or the network
             for cell in reversed(queue):
-                self._finish(record_error(cell, RuntimeError(f"not sent: {self.gave_up}"), 0, 0, "api"))
+                self._finish(record_error(cell, RuntimeError(f"not sent: {self.gave_up}"), 0, 0, kind))
         return self.records
 
     async def _worker(self, queue: list[Cell]) -> None:
