@@ -173,3 +173,33 @@ async def test_the_command_palette_opens_the_eval_screen(tmp_path: Path) -> None
         assert isinstance(app.screen, EvalScreen)
         # The prompt's braces were escaped: as a template it still means the same text.
         assert app.screen.draft.prompt == 'JSON: {"a": {"b": 1}}}}'
+
+
+async def test_open_an_eval_file_and_import_cases(tmp_path: Path) -> None:
+    (tmp_path / "fr.toml").write_text(
+        'title = "fr"\nprompt = "Say {{text}}"\n[[variants]]\nname = "8b"\nmodel = "llama3.1-8b"\n'
+        '[[cases]]\nname = "hello"\nvars = { text = "Hello" }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "more.csv").write_text("__name,text\nnight,Good night\n", encoding="utf-8")
+    (tmp_path / "broken.toml").write_text("title = [", encoding="utf-8")
+    app = BrowserHost(lambda: EvalScreen())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        status = screen.query_one("#eval-status", Static)
+        await pilot.press("ctrl+o")
+        await answer(pilot, str(tmp_path / "broken.toml"))
+        assert f"Cannot open {tmp_path / 'broken.toml'}" in str(status.render())
+        await pilot.press("ctrl+o")
+        await answer(pilot, str(tmp_path / "fr.toml"))
+        assert screen.path == tmp_path / "fr.toml"
+        assert screen.query_one("#eval-template", TextArea).text == "Say {{text}}"
+        assert screen.query_one("#eval-variants", TextArea).text == "8b: model=llama3.1-8b"
+        cases = screen.query_one("#eval-cases", DataTable)
+        cases.focus()
+        await pilot.press("i")
+        await answer(pilot, "more.csv")  # relative to the eval file
+        assert [c.name for c in screen.draft.cases] == ["hello", "night"]
+        assert cell_text(cases, 1, 1) == "Good night"
+        await pilot.press("d")
+        assert len(screen.draft.cases) == 1

@@ -211,3 +211,9 @@ def test_unreadable_and_binary_files(tmp_path: Path) -> None:
     path = tmp_path / "bin.toml"
     path.write_bytes(b'title = "x"\n\xff\xfe')
     assert str(error_of(path)).startswith(f"{path}:2: not valid UTF-8")
+
+
+def test_hostile_nesting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
+    assert str(error_of(path)) == f"{path}:1: not valid TOML: nested too deeply"

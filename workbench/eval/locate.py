@@ -223,7 +223,7 @@ class KeyLines:
     def __init__(self, text: str) -> None:
         try:
             self._lines = _Scanner(text).document()
-        except (IndexError, ValueError):  # pragma: no cover - the text passed tomllib already
+        except (IndexError, ValueError, RecursionError):  # pragma: no cover - tomllib read it
             self._lines = {}
 
     def line(self, *path: Hashable) -> int:

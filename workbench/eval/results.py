@@ -242,7 +242,7 @@ def read_results(path: Path) -> ResultsFile | None:
         raise ResultsFileError(f"{path}: larger than {MAX_RESULTS_FILE_BYTES // 2**20} MB")
     try:
         doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as error:
         raise ResultsFileError(f"{path}: not a results file ({error})") from None
     if doc.get("kind") != RESULTS_KIND:
         raise ResultsFileError(f"{path}: not a workbench eval results file")

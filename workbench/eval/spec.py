@@ -146,6 +146,8 @@ class _Loader:
             if found is None and "end of document" in message:
                 line = text.count("\n") + 1
             raise self.fail(f"not valid TOML: {message}", line=line) from None
+        except RecursionError:
+            raise self.fail("not valid TOML: nested too deeply", line=1) from None
         self.lines = KeyLines(text)
         self.text_lines = text.splitlines()
         return text, document

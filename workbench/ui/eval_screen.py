@@ -55,7 +55,7 @@ from workbench.eval.results import (
     read_results,
 )
 from workbench.eval.runner import DEFAULT_CONCURRENCY, EvalRunner, Progress
-from workbench.eval.spec import EvalFileError, EvalSpec, load_eval_text
+from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, EvalSpec, load_eval_text
 from workbench.sessions.diff import inline_segments
 from workbench.sessions.fsutil import atomic_write
 
@@ -560,9 +560,15 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
                 return
             path = Path(answer).expanduser()
             try:
-                draft = EvalDraft.from_toml(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, ValueError) as error:
-                self._say(f"Cannot open {path}: {error}")
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_EVAL_FILE_BYTES + 1)
+                if len(data) > MAX_EVAL_FILE_BYTES:
+                    raise ValueError("larger than 10 MB")
+                draft = EvalDraft.from_toml(data.decode("utf-8"))
+            except (OSError, ValueError, RecursionError, TypeError, AttributeError) as error:
+                # ValueError covers bad UTF-8 and bad TOML; Type/AttributeError a table where
+                # the format has a list (the file is checked properly on run and save).
+                self._say(f"Cannot open {path}: {getattr(error, 'strerror', None) or error}")
                 return
             self.draft, self.path = draft, path
             self.records, self.previous, self.spec = {}, {}, None
