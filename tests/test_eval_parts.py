@@ -73,7 +73,7 @@ def test_results_files_read_back_exactly(tmp_path_factory, outputs, error, promp
         case="c", variant="v", digest="sha256:0", status="error" if error is not None else "pass",
         request={"model": "m", "prompt": prompt, "stop": ["\n\n", "\r\n"], "max_tokens": 5},
         outputs=outputs, finish_reasons=["stop"], usage={"completion_tokens": 3},
-        metrics={"ttft_s": 0.25}, failures=[{"assertion": 'contains "x"', "message": prompt}],
+        metrics={"ttft_s": 0.25, "tokens_per_s": 1234.5678}, failures=[{"assertion": 'contains "x"', "message": prompt}],
         error=error, error_kind="api" if error is not None else None,
     )  # fmt: skip
     results = ResultsFile("e.toml", "t", [record], True, datetime(2026, 1, 1, tzinfo=timezone.utc), cells_planned=1)
@@ -101,3 +101,37 @@ def test_key_lines_survive_strings_and_comments_that_look_like_structure() -> No
     assert lines.line("cases", 0, "e", "f") == 12
     assert lines.line("cases", 0, "missing") == 10  # the nearest known ancestor
     assert lines.line("nowhere") == 1
+
+
+keys = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True) | st.sampled_from(["quoted key", "a.b", "é"])
+scalars = st.one_of(st.integers(), st.booleans(), st.text(max_size=20), st.floats(allow_nan=False, allow_infinity=False))
+tables = st.recursive(
+    st.dictionaries(keys, scalars, max_size=4),
+    lambda inner: st.dictionaries(keys, st.one_of(scalars, inner, st.lists(inner, min_size=1, max_size=3), st.lists(scalars, max_size=3)), max_size=4),
+    max_leaves=20,
+)
+
+
+def _paths(value, prefix=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield prefix + (key,), item
+            yield from _paths(item, prefix + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                yield from _paths(item, prefix + (index,))
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables, st.booleans())
+def test_every_key_of_any_document_is_found_on_a_line_that_names_it(document, multiline) -> None:
+    import tomli_w
+
+    text = tomli_w.dumps(document, multiline_strings=multiline)
+    lines = KeyLines(text)
+    rows = text.split("\n")  # TOML lines end at \n only (not at U+0085, as splitlines would)
+    for path, _value in _paths(document):
+        name = path[-1]
+        line = rows[lines.line(*path) - 1]
+        assert isinstance(name, str) and (name in line or repr(name)[1:-1] in line), (path, line, text)

@@ -217,3 +217,10 @@ def test_hostile_nesting_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "deep.toml"
     path.write_text("a = " + "[" * 5000 + "]" * 5000, encoding="utf-8")
     assert str(error_of(path)) == f"{path}:1: not valid TOML: nested too deeply"
+
+
+def test_jsonl_values_may_hold_unicode_line_separators(tmp_path: Path) -> None:
+    (tmp_path / "cases.jsonl").write_text('{"text": "a\u2028b\u0085c"}\r\n{"text": "d"}\n', encoding="utf-8")
+    path = write(tmp_path, GOOD.replace('title = "French greetings"', 'cases_file = "cases.jsonl"'))
+    spec = load_eval(path)
+    assert [c.vars["text"] for c in spec.cases] == ["Hello", "a\u2028b\u0085c", "d"]

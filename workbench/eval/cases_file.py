@@ -115,7 +115,8 @@ def _read_csv(text: str, file_name: str) -> list[RawCase]:
 
 def _read_jsonl(text: str) -> list[RawCase]:
     cases: list[RawCase] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    # Only \n ends a line: a JSON string may hold U+2028 or U+0085, which splitlines() splits at.
+    for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
         try:

@@ -59,8 +59,11 @@ class _Scanner:
             else:
                 return
 
-    def record(self, path: Path) -> None:
-        self.lines.setdefault(path, self.line)
+    def record(self, path: Path, line: int | None = None) -> None:
+        """Note where ``path`` starts, and its ancestors when this is the first sign of them
+        (a ``[a.b]`` header or a dotted key ``a.b = 1`` defines ``a`` implicitly)."""
+        for end in range(1, len(path) + 1):
+            self.lines.setdefault(path[:end], self.line if line is None else line)
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -155,7 +158,7 @@ class _Scanner:
     def key_value(self, table: Path) -> None:
         line = self.line
         path = table + tuple(self.read_key())
-        self.lines.setdefault(path, line)
+        self.record(path, line)
         self.skip_spaces()
         self.pos += 1  # "="
         self.skip_spaces()

@@ -42,7 +42,8 @@ def request_digest(request: CompletionRequest) -> str:
 
 def shard_of(key: CellKey, count: int) -> int:
     """0-based shard of a cell among ``count``: a stable hash of its names."""
-    data = f"{key[0]}\x1f{key[1]}".encode("utf-8", "surrogatepass")
+    # JSON keeps the two names apart whatever characters they contain.
+    data = json.dumps(list(key), ensure_ascii=True).encode("ascii")
     return int.from_bytes(hashlib.sha256(data).digest()[:8], "big") % count
 
 

@@ -149,7 +149,7 @@ class _Loader:
         except RecursionError:
             raise self.fail("not valid TOML: nested too deeply", line=1) from None
         self.lines = KeyLines(text)
-        self.text_lines = text.splitlines()
+        self.text_lines = text.split("\n")  # TOML lines, not str.splitlines (U+0085 …)
         return text, document
 
     def load(self) -> EvalSpec:
