@@ -224,3 +224,11 @@ def test_jsonl_values_may_hold_unicode_line_separators(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD.replace('title = "French greetings"', 'cases_file = "cases.jsonl"'))
     spec = load_eval(path)
     assert [c.vars["text"] for c in spec.cases] == ["Hello", "a\u2028b\u0085c", "d"]
+
+
+def test_a_regex_that_may_backtrack_exponentially_is_a_warning_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD.replace('type = "contains", value = "Bonjour"', 'type = "regex", value = "^(\\\\w+\\\\s?)+$"'))
+    spec = load_eval(path)  # still loads: a warning, not an error
+    (warning,) = spec.warnings
+    assert warning.startswith(f"{path}:21: warning: regex '^(\\\\w+\\\\s?)+$': nested unbounded repetition")
+    assert load_eval(write(tmp_path, GOOD)).warnings == ()

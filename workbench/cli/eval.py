@@ -115,6 +115,8 @@ def handle(args: argparse.Namespace) -> int:
     except EvalFileError as error:
         report(str(error))
         return EXIT_USAGE
+    for warning in spec.warnings:
+        report(warning)
     cells = plan_cells(spec, shard)
     results_path = Path(args.out) if args.out else default_results_path(Path(args.file), shard)
     try:

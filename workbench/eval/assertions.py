@@ -255,3 +255,53 @@ def _json_problem(text: str) -> str | None:
     except ValueError as error:
         return f"not JSON ({error}): {_quote(text)}"
     return None
+
+
+def regex_risk(pattern: str) -> str | None:
+    """A warning when ``pattern`` nests unbounded repetition — ``(a+)+``, ``(\\w+\\s*)*`` —
+    the shape that can backtrack exponentially on a short non-matching output (bounding the
+    input does not help there). A heuristic: it may also flag harmless patterns, so it warns
+    and never refuses. Uses the standard library's private regex parser; when that is not
+    available (another Python) nothing is reported."""
+    try:
+        from re import _constants as c  # type: ignore[attr-defined]
+        from re import _parser  # type: ignore[attr-defined]
+
+        tree = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - a best-effort hint only
+        return None
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT)
+
+    def parts(op: Any, av: Any) -> list[Any]:
+        if op in repeats:
+            return [av[2]]
+        if op is c.SUBPATTERN:
+            return [av[3]]
+        if op is c.BRANCH:
+            return list(av[1])
+        if op in (c.ASSERT, c.ASSERT_NOT):
+            return [av[1]]
+        return []  # atomic groups and possessive repeats never backtrack into themselves
+
+    def has_unbounded(items: Any) -> bool:
+        for op, av in items:
+            if op in repeats and av[1] == c.MAXREPEAT:
+                return True
+            if any(has_unbounded(part) for part in parts(op, av)):
+                return True
+        return False
+
+    def nested(items: Any) -> bool:
+        for op, av in items:
+            if op in repeats and av[1] == c.MAXREPEAT and has_unbounded(av[2]):
+                return True
+            if any(nested(part) for part in parts(op, av)):
+                return True
+        return False
+
+    if nested(tree):
+        return (
+            "nested unbounded repetition (like (a+)+) can take exponential time on some "
+            "outputs; consider a simpler pattern"
+        )
+    return None

@@ -35,6 +35,7 @@ from workbench.eval.assertions import (
     AssertionSpecError,
     bind,
     parse_spec,
+    regex_risk,
 )
 from workbench.eval.cases_file import CasesFileError, RawCase, read_cases_file
 from workbench.eval.locate import KeyLines
@@ -95,6 +96,7 @@ class EvalSpec:
     defaults: Mapping[str, Any]
     variants: tuple[Variant, ...]
     cases: tuple[Case, ...]
+    warnings: tuple[str, ...] = ()  # "file:line: warning: …" lines worth showing
 
     @property
     def cell_count(self) -> int:
@@ -113,6 +115,7 @@ class _Loader:
         self.shown = str(path)
         self.lines: KeyLines | None = None
         self.text_lines: list[str] = []
+        self.warnings: list[str] = []
 
     def fail(self, message: str, *path: Hashable, line: int | None = None) -> EvalFileError:
         if line is None:
@@ -177,7 +180,7 @@ class _Loader:
         file_asserts = self.assertion_specs(document.get("assert", []), ("assert",), None)
         raw_cases = self.raw_cases(document)
         cases = self.cases(raw_cases, template, prompt_where, file_asserts)
-        return EvalSpec(self.path, title, template, defaults, variants, cases)
+        return EvalSpec(self.path, title, template, defaults, variants, cases, tuple(self.warnings))
 
     # -- prompt ---------------------------------------------------------------------------
 
@@ -309,6 +312,10 @@ class _Loader:
                 if origin is None and error.key and self.lines:
                     line = self.lines.line(*where, index, error.key)
                 raise self.fail_at(origin, line, str(error)) from None
+            if spec.type == "regex" and not spec.variables:
+                risk = regex_risk(spec.value)
+                if risk is not None:
+                    self.warnings.append(f"{origin or self.shown}:{line}: warning: regex {spec.value!r}: {risk}")
             specs.append((spec, origin or self.shown, line))
         return specs
 
