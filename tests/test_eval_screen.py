@@ -77,7 +77,9 @@ async def test_turn_a_prompt_into_an_eval_edit_it_run_it_and_save_it(tmp_path: P
                 ["case 1", "FAIL", "FAIL"],
                 ["case 2", "pass", "pass"],
             ]
-            assert "8b" in str(screen.query_one("#eval-summary", Static).render())
+            summary = screen.query_one("#eval-summary", DataTable)
+            assert [cell_text(summary, r, 0) for r in range(2)] == ["8b", "32b"]
+            assert cell_text(summary, 0, 1) == "50%" and cell_text(summary, 0, 3) == "1"
             assert len([r for r in sim.requests if r.path == "/v1/completions"]) == 4
 
             # enter on a cell: its output and the failed assertion; no previous run yet.

@@ -181,7 +181,8 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
     EvalScreen #eval-progress-row { height: 1; padding: 0 1; display: none; }
     EvalScreen #eval-progress { width: 32; }
     EvalScreen #eval-status { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
-    EvalScreen #eval-summary { height: auto; padding: 0 1; }
+    EvalScreen #eval-matrix { height: auto; max-height: 1fr; }
+    EvalScreen #eval-summary { height: auto; margin: 1 0 0 0; }
     """
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", id="eval.run", priority=True),
@@ -228,7 +229,7 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
             with TabPane("Results", id="results-tab"):
                 with VerticalScroll():
                     yield DataTable(id="eval-matrix", cursor_type="cell")
-                    yield Static("", id="eval-summary", markup=False)
+                    yield DataTable(id="eval-summary", cursor_type="none", show_cursor=False)
         with Horizontal(id="eval-progress-row"):
             yield ProgressBar(id="eval-progress", show_eta=False)
             yield Static("", id="eval-run-line", markup=False)
@@ -487,20 +488,32 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
             table.add_column(_clip(variant.name, 16), key=variant.name)
         for case in self.spec.cases:
             table.add_row(_clip(case.name, 24), *("…" for _ in self.spec.variants), key=case.name)
-        self.query_one("#eval-summary", Static).update("")
+        self.query_one("#eval-summary", DataTable).clear(columns=True)
 
     def _show_cell(self, record: CellRecord) -> None:
         table = self.query_one("#eval-matrix", DataTable)
-        table.update_cell(record.case, record.variant, Text(STATUS_MARKS[record.status], style=STATUS_STYLES[record.status]))
+        mark = Text(STATUS_MARKS[record.status], style=STATUS_STYLES[record.status])
+        table.update_cell(record.case, record.variant, mark, update_width=True)
 
     def _summarise(self) -> None:
-        from workbench.eval.report import summarise, summary_lines
+        from workbench.eval.report import summarise
 
         if self.spec is None:
             return
         records = list(self.records.values())
-        lines = summary_lines(summarise(records, [v.name for v in self.spec.variants]))
-        self.query_one("#eval-summary", Static).update("\n".join(lines))
+        table = self.query_one("#eval-summary", DataTable)
+        table.clear(columns=True)
+        # The same figures as the command's summary table, in a table that scrolls sideways.
+        for title in ("variant", "pass rate", "passed", "failed", "errors", "median TTFT", "tok/s", "tokens in/out"):
+            table.add_column(title)
+        for summary in summarise(records, [v.name for v in self.spec.variants]):
+            rate = "-" if summary.pass_rate is None else f"{summary.pass_rate:.0%}"
+            ttft = "-" if summary.median_ttft_s is None else f"{summary.median_ttft_s * 1000:,.0f} ms"
+            speed = "-" if summary.median_tokens_per_s is None else f"{summary.median_tokens_per_s:,.0f}"
+            table.add_row(
+                _clip(summary.name, 24), rate, str(summary.passed), str(summary.failed),
+                str(summary.errored), ttft, speed, f"{summary.prompt_tokens:,}/{summary.completion_tokens:,}",
+            )  # fmt: skip
 
     @on(DataTable.CellSelected, "#eval-matrix")
     def _open_cell(self, event: DataTable.CellSelected) -> None:
