@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",
     "sessions",
     "replay",
+    "eval",
     "export",
     "config",
     "doctor",

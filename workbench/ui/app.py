@@ -689,3 +689,13 @@ class WorkbenchApp(App[None]):
                 binding.tooltip or ACTION_TITLES[binding.id],  # type: ignore[index]
                 lambda action=action: self.run_action(action),
             )
+        yield SystemCommand(
+            "Evaluate: turn the prompt into a template",
+            "Test cases × variants with assertions and a pass/fail matrix (the eval screen)",
+            self._open_eval,
+        )
+
+    def _open_eval(self) -> None:
+        from workbench.ui.eval_screen import open_eval_screen  # loaded on first use only
+
+        open_eval_screen(self)
