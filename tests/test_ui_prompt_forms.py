@@ -99,14 +99,14 @@ def test_continue_appends_each_output_to_its_prompt() -> None:
 
 @given(st.text(max_size=30))
 def test_stop_field_escapes_round_trip(text: str) -> None:
-    from workbench.ui.sidebar import decode_escapes, encode_escapes
+    from workbench.api.fields import decode_escapes, encode_escapes
 
     assert decode_escapes(encode_escapes(text)) == text
     assert "\n" not in encode_escapes(text)
 
 
 def test_stop_field_escapes_name_newline_and_tab() -> None:
-    from workbench.ui.sidebar import decode_escapes
+    from workbench.api.fields import decode_escapes
 
     assert decode_escapes("\\n\\n") == "\n\n"
     assert decode_escapes("END\\t") == "END\t"
