@@ -15,6 +15,7 @@ message, never through the ids of the widgets inside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Iterable
 
 from rich.text import Text
@@ -60,6 +61,7 @@ class FieldEditor(Vertical):
     def __init__(self, spec: FieldSpec) -> None:
         super().__init__(classes="field", id=f"field-{spec.name}")
         self.spec = spec
+        self._shown_error = ""
 
     def compose_label(self, text: str | None = None) -> ComposeResult:
         yield _tipped(Label(text or self.spec.name, classes="field-name"), self.spec.help)
@@ -80,16 +82,21 @@ class FieldEditor(Vertical):
         """The widget focus goes to when this field is revealed."""
         raise NotImplementedError
 
-    def show_errors(self, messages: list[str]) -> None:
+    def show_errors(self, messages: list[str]) -> bool:
+        """Show the broken rules under the field (none: hide the line); True when they changed."""
+        text = "⚠ " + "; ".join(messages) if messages else ""
+        if text == self._shown_error:
+            return False
+        self._shown_error = text
         line = self.query_one(".field-error", Static)
-        line.update(Text("⚠ " + "; ".join(messages)) if messages else "")
+        line.update(Text(text))
         line.set_class(bool(messages), "-shown")
+        return True
 
     @property
     def error_text(self) -> str:
         """The rule shown under the field ('' when none)."""
-        line = self.query_one(".field-error", Static)
-        return str(line.render()) if line.has_class("-shown") else ""
+        return self._shown_error
 
 
 class ToggleEditor(FieldEditor):
@@ -159,7 +166,7 @@ class ChoiceEditor(FieldEditor):
             [(choice, choice) for choice in self.spec.choices],
             id=self.spec.name,
             compact=True,
-            prompt=NOT_SENT,
+            prompt="(none)",
             tooltip=self.spec.help,
         )
         yield from self.compose_error()
@@ -278,7 +285,6 @@ class ModelEditor(TextEditor):
         self.input.suggester = SuggestFromList(models, case_sensitive=False)
         with self.prevent(Select.Changed):
             self.picker.set_options([(m, m) for m in models])
-        self._sync_picker()
         self._update_note()
 
     def set_models_problem(self, reason: str) -> None:
@@ -295,28 +301,17 @@ class ModelEditor(TextEditor):
     def _update_note(self) -> None:
         self.query_one(".models-note", Static).update(Text(self._note()))
 
-    def _sync_picker(self) -> None:
-        """The picker shows the typed model when it is listed, its prompt otherwise (never a
-        model picked earlier that is no longer the one in the field)."""
-        model = self.input.value.strip()
-        picker = self.picker
-        with self.prevent(Select.Changed):
-            if model in self.models:
-                if picker.value != model:
-                    picker.value = model
-            elif not picker.is_blank():
-                picker.clear()
-
-    @on(Input.Changed, "#model")
-    def _typed(self, event: Input.Changed) -> None:
-        # Not stopped: the sidebar re-checks every field on any change.
-        self._sync_picker()
-
     @on(Select.Changed, "#model-list")
     def _picked(self, event: Select.Changed) -> None:
+        """A pick goes into the model field and the picker goes back to "pick a model…": the
+        field above is the one place the model is shown, so the picker can never show a stale
+        one (a model picked before a session was opened)."""
         event.stop()
-        if isinstance(event.value, str) and event.value != self.input.value:
-            show_start(self.input, event.value)
+        if isinstance(event.value, str):
+            if event.value != self.input.value:
+                show_start(self.input, event.value)
+            with self.prevent(Select.Changed):
+                self.picker.clear()
 
 
 def show_start(box: Input, value: str) -> None:
@@ -403,6 +398,23 @@ A broken rule is shown under the field in red and sending is refused until it is
 
     def on_mount(self) -> None:
         self.reset()
+        for select in self.query(Select):
+            self.watch(select, "expanded", partial(self._fit_open_list, select), init=False)
+
+    def _fit_open_list(self, select: Select[str], expanded: bool) -> None:
+        """An open list stays inside the sidebar: the select is scrolled up as far as it goes,
+        and the list is no taller than the room left under it (it used to draw over the status
+        bar and the footer)."""
+        if not expanded:
+            return
+        self.scroll_to_widget(select, top=True, animate=False)
+
+        def fit() -> None:
+            room = self.region.bottom - select.region.bottom
+            for overlay in select.query("SelectOverlay"):
+                overlay.styles.max_height = max(3, min(12, room))
+
+        self.call_after_refresh(fit)
 
     @property
     def _model_editor(self) -> ModelEditor:
@@ -478,7 +490,10 @@ A broken rule is shown under the field in red and sending is refused until it is
                     "conflicts with echo: switch one off"
                 )
         for name, editor in self.editors.items():
-            editor.show_errors(by_field.get(name, []))
+            if editor.show_errors(by_field.get(name, [])) and editor.has_focus_within:
+                # The rule just appeared (or grew) under the field being edited: keep all of it
+                # in sight, not cut off at the sidebar's bottom edge.
+                self.call_after_refresh(self.scroll_to_widget, editor, animate=False)
 
     def show_server_error(self, field: str | None, message: str) -> bool:
         """Mark ``field`` with a rule the server gave (a 400 naming it); False when the name
