@@ -263,6 +263,10 @@ class ModelEditor(TextEditor):
             placeholder=self.placeholder,
             tooltip=self.spec.help,
             suggester=SuggestFromList(self.models, case_sensitive=False),
+            # Focus leaves the cursor at the start: a model id is read from its start (with the
+            # whole id selected, the cursor cell after it scrolled the first letter away), and
+            # a stray key after f6 does not wipe it.
+            select_on_focus=False,
         )
         yield Select(
             [(m, m) for m in self.models], id="model-list", compact=True, prompt="pick a model…"
