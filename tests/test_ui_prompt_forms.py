@@ -112,3 +112,24 @@ def test_stop_field_escapes_name_newline_and_tab() -> None:
     assert decode_escapes("END\\t") == "END\t"
     assert decode_escapes("a\\\\n") == "a\\n"
     assert decode_escapes("C:\\x") == "C:\\x"  # an unknown escape stays as typed
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_the_editor_file_ends_with_a_newline_that_is_not_part_of_the_prompt(text: str) -> None:
+    from workbench.ui.prompt_forms import text_for_editor, text_from_editor
+
+    written = text_for_editor(text)
+    assert written == "" or written.endswith("\n")
+    # Saved unchanged (vi adds the newline it already has): the prompt is unchanged.
+    assert text_from_editor(text, written) == text
+
+
+def test_a_line_the_editor_appends_stays_on_its_own_line() -> None:
+    from workbench.ui.prompt_forms import text_for_editor, text_from_editor
+
+    written = text_for_editor("dark night")
+    assert written == "dark night\n"
+    assert text_from_editor("dark night", written + "more\n") == "dark night\nmore"
+    # A prompt that ended with a newline keeps it; CRLF editors are handled too.
+    assert text_from_editor("line\n", "line\n") == "line\n"
+    assert text_from_editor("a", "a\r\nb\r\n") == "a\r\nb"

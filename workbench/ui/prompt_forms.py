@@ -137,8 +137,8 @@ def text_from_editor(original: str, edited: str) -> str:
     """The edited file as pane text. The file's final newline is the one
     :func:`text_for_editor` wrote (or the one editors such as vi always add), not part of the
     prompt, unless the prompt itself ended with one."""
-    if edited.endswith("\n") and not original.endswith("\n"):
-        edited = edited[:-1]
-        if edited.endswith("\r"):
-            edited = edited[:-1]
-    return edited
+    if original.endswith("\n"):
+        return edited
+    if edited.endswith("\r\n") and not original.endswith("\r"):
+        return edited[:-2]  # an editor that writes CRLF line ends
+    return edited.removesuffix("\n")
