@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
-
 from ui_helpers import spy_on_notify
 
 from workbench import paths

@@ -35,12 +35,18 @@ def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def saved_session(directory: Path, prompts: list[Any], *, title: str = "", max_tokens: int = 7) -> Session:
+def saved_session(
+    directory: Path, prompts: list[Any], *, title: str = "", max_tokens: int = 7
+) -> Session:
     """A session on disk whose exchanges asked for ``max_tokens`` (not the sidebar's 256)."""
     session = Session.new(title=title, profile="test")
     for prompt in prompts:
-        request = CompletionRequest(model="llama3.1-8b", prompt=prompt, max_tokens=max_tokens, stream=True)
-        result = CompletionResult(choices=[Choice(index=0, text=" and so on", finish_reason="stop")])
+        request = CompletionRequest(
+            model="llama3.1-8b", prompt=prompt, max_tokens=max_tokens, stream=True
+        )
+        result = CompletionResult(
+            choices=[Choice(index=0, text=" and so on", finish_reason="stop")]
+        )
         session.exchanges.append(Exchange.from_outcome(request, result))
     SessionStore(directory).save(session)
     return session
@@ -94,7 +100,9 @@ async def test_the_refusal_names_a_remapped_cancel_key(sim_factory: Any, tmp_pat
         view = await wait_for(pilot, lambda: app.transcript.last)
         await wait_for(pilot, lambda: view.choices and view.choices[0].output.length > 0)
         await send(pilot, "Second")
-        [refusal] = await wait_for(pilot, lambda: [n for n in notices if "still running" in n.message])
+        [refusal] = await wait_for(
+            pilot, lambda: [n for n in notices if "still running" in n.message]
+        )
         assert "press f4 to cancel" in refusal.message
         await pilot.press("f4")
         await wait_finished(pilot)
@@ -148,9 +156,7 @@ async def test_opening_a_session_shows_its_parameters_before_its_exchanges(
 
         async def recording(*args: Any, **kwargs: Any) -> Any:
             # What a send would use at the moment each saved exchange is drawn.
-            seen.append(
-                (app.sidebar.query_one("#max_tokens", Input).value, app.prompt_pane.text)
-            )
+            seen.append((app.sidebar.query_one("#max_tokens", Input).value, app.prompt_pane.text))
             return await show_recorded(*args, **kwargs)
 
         transcript.show_recorded = recording  # type: ignore[method-assign]

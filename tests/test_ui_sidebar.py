@@ -121,8 +121,8 @@ def test_the_app_reaches_no_widget_inside_another_by_id() -> None:
     # Widgets own their state: the app talks to the sidebar, prompt pane and status bar
     # through their methods and messages, never by the ids of the widgets inside them.
     source = (Path(__file__).parent.parent / "workbench" / "ui" / "app.py").read_text("utf-8")
-    assert 'query_one("#' not in source and "query_one(f\"#" not in source
-    assert 'query("#' not in source and "query(f\"#" not in source
+    assert 'query_one("#' not in source and 'query_one(f"#' not in source
+    assert 'query("#' not in source and 'query(f"#' not in source
 
 
 # -- issue 9: reset, model field, lists, rules ---------------------------------------------
@@ -217,3 +217,18 @@ async def test_a_rule_typed_into_being_is_shown_whole(sim: Any, size: tuple[int,
         assert line.region.height >= 2
         visible = app.sidebar.region
         assert visible.contains_region(line.region), (line.region, visible)
+
+
+async def test_the_models_note_says_where_the_list_came_from(sim_factory: Any) -> None:
+    sim = await sim_factory(api_key="right-key")
+    refused = make_app(sim.base_url, api_key="wrong-key")
+    async with refused.run_test(size=SIZE) as pilot:
+        note = refused.sidebar.query_one(".models-note")
+        await wait_for(pilot, lambda: "offline list (" in str(note.render()))
+        assert "HTTP 401" in str(note.render()) and not refused.sidebar.models_live
+    listed = make_app(sim.base_url, api_key="right-key")
+    async with listed.run_test(size=SIZE) as pilot:
+        note = listed.sidebar.query_one(".models-note")
+        await wait_for(pilot, lambda: listed.sidebar.models_live)
+        assert str(note.render()) == f"{len(sim.models)} models from /v1/models"
+        assert set(listed.sidebar.models) == set(sim.models)

@@ -92,7 +92,9 @@ def spy_on_notify(app: App[Any]) -> list[Notice]:
     notices: list[Notice] = []
     original = app.notify
 
-    def notify(message: str, *, title: str = "", severity: Any = "information", **options: Any) -> None:
+    def notify(
+        message: str, *, title: str = "", severity: Any = "information", **options: Any
+    ) -> None:
         notices.append(Notice(str(message), str(title), str(severity)))
         original(message, title=title, severity=severity, **options)
 

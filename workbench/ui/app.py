@@ -568,7 +568,9 @@ class WorkbenchApp(App[None]):
             edited = path.read_text(encoding="utf-8")
             self.prompt_pane.text = text_from_editor(original, edited)
         except Exception as failure:  # noqa: BLE001 - SuspendNotSupported, missing editor …
-            self._tell(sentence(f"Could not run the editor {editor!r}: {failure}"), severity="error")
+            self._tell(
+                sentence(f"Could not run the editor {editor!r}: {failure}"), severity="error"
+            )
         finally:
             path.unlink(missing_ok=True)
         self.refresh()
@@ -734,7 +736,7 @@ class WorkbenchApp(App[None]):
     @on(ParameterSidebar.Changed)
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
         if self._active_run is None:
-            self.status_bar.model = event.sidebar.model
+            self.status_bar.model = event.control.model
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -69,7 +69,9 @@ delivers them). **ctrl+t** switches the prompt form:
 """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("alt+up", "history_previous", "Earlier prompt", show=False, id="prompt.history_previous"),
+        Binding(
+            "alt+up", "history_previous", "Earlier prompt", show=False, id="prompt.history_previous"
+        ),
         Binding("alt+down", "history_next", "Later prompt", show=False, id="prompt.history_next"),
     ]
 

@@ -299,7 +299,10 @@ class ModelEditor(TextEditor):
         if self.models_live:
             return f"{len(self.models)} models from /v1/models"
         if self.models_problem:
-            return f"offline list ({self.models_problem[:60]})"
+            reason = self.models_problem
+            if len(reason) > 80:
+                reason = reason[:79].rstrip() + "…"
+            return f"offline list ({reason})"
         return "offline list"
 
     def _update_note(self) -> None:
