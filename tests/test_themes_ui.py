@@ -94,6 +94,23 @@ async def test_picker_previews_the_highlighted_theme_and_escape_restores(tmp_pat
         assert app.chosen == []
 
 
+async def test_closing_the_picker_by_clicking_outside_restores_the_theme(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+
+    app = ThemedApp(user_dir=tmp_path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        app.theme = "workbench-dark"
+        app.action_change_theme()
+        await pilot.pause()
+        await pilot.press(*"workbench-light", "down")
+        await pilot.pause()
+        assert app.theme == "workbench-light"
+        await pilot.click(offset=(1, 28))  # the dimmed screen around the palette
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        assert app.theme == "workbench-dark" and app.chosen == []
+
+
 async def test_picking_a_theme_keeps_it_and_reports_the_choice(tmp_path: Path) -> None:
     app = ThemedApp(user_dir=tmp_path)
     async with app.run_test() as pilot:
