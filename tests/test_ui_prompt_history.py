@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,3 +65,20 @@ def test_bounded_and_without_duplicates(prompts: list[str], limit: int) -> None:
     kept = [p for p in prompts if p.strip()]
     if kept:
         assert history.entries[-1] == kept[-1]  # the newest is always there
+
+
+def test_recent_session_prompts_are_read_oldest_first_skipping_what_cannot_be_read(
+    tmp_path: Path,
+) -> None:
+    from ui_sessions_fixtures import fill_store
+
+    from workbench.ui.prompt_history import recent_session_prompts
+
+    store = fill_store(tmp_path)  # five sessions, newest first: haiku, fizzbuzz, summary, …
+    (tmp_path / "broken.toml").write_text("this is not [toml", "utf-8")
+    haiku = next(summary for summary in store.list() if summary.title == "Haiku about autumn")
+    prompts = recent_session_prompts(store, exclude=haiku.id, sessions=2)
+    # The broken file (the newest) is skipped, the current session too; of the two most recent
+    # others, the older session's prompts come first.
+    assert prompts == ["summarise: budget approved"] * 3 + ["fizzbuzz in rust please"] * 2
+    assert recent_session_prompts(store, sessions=0) == []

@@ -56,6 +56,7 @@ from workbench.ui.exchange_run import (
 from workbench.ui.exchange_view import ExchangeView
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt, text_for_editor, text_from_editor
+from workbench.ui.prompt_history import recent_session_prompts
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
 from workbench.ui.sidebar import ParameterSidebar
@@ -85,16 +86,12 @@ KEY_HOLD_S = 0.012
 # writing that frame to the terminal is not kept waiting for the GIL.
 AFTER_LAST_FRAME_S = 0.02
 
-# Prompt history reaches back this many recent session files, skipping any larger than this.
-RECENT_SESSIONS_FOR_HISTORY = 10
-MAX_HISTORY_FILE_BYTES = 4 * 1024 * 1024
-
 OFFLINE_HINT = "Offline simulator (made-up text). Real API: export CEREBRAS_API_KEY=… and restart."
 
 
 def sentence(text: str) -> str:
-    """``text`` ended with one period: a title or server message that already ends a sentence
-    is not given a second one ("(simulated).." in a toast)."""
+    """``text`` ended with one period: a title or message that already ends a sentence is not
+    given a second one (a toast used to read "… night.." for a title ending in a period)."""
     text = text.rstrip()
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
@@ -651,19 +648,9 @@ class WorkbenchApp(App[None]):
             )
 
     def _recent_prompts(self) -> list[Any]:
-        """Prompts of the most recent other sessions, oldest first (runs in a thread: the
-        prompt pane asks for them the first time alt+up goes past what it has)."""
-        current = self.session.id
-        prompts: list[Any] = []
-        sessions = [s for s in self.store.list() if s.error is None and s.id != current]
-        for summary in reversed(sessions[:RECENT_SESSIONS_FOR_HISTORY]):
-            try:
-                if summary.path.stat().st_size > MAX_HISTORY_FILE_BYTES:
-                    continue
-                prompts += [e.request.prompt for e in self.store.load(summary.path).exchanges]
-            except Exception:  # noqa: BLE001 - a file that vanished or broke: skip it
-                continue
-        return prompts
+        """Prompts of recent sessions other than this one, oldest first. Runs in a thread: the
+        prompt pane asks for them the first time alt+up goes past what it has."""
+        return recent_session_prompts(self.store, exclude=self.session.id)
 
     def action_change_theme(self) -> None:
         """ctrl+p "Change theme": the picker previews each theme as it is highlighted."""

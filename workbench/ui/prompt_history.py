@@ -14,11 +14,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from workbench.api.request import Prompt
+from workbench.sessions.store import SessionStore
 
 # Enough for a working day; a bound so a long-running app's history stays small.
 MAX_ENTRIES = 500
 # A prompt this long is data, not something to recall with a key (and would be slow to draw).
 MAX_PROMPT_CHARS = 64_000
+# alt+up reaches back this many recent session files, skipping any larger than this (reading
+# them is the only cost, and it runs once, in a thread).
+RECENT_SESSIONS = 10
+MAX_SESSION_FILE_BYTES = 4 * 1024 * 1024
 
 
 def _key(prompt: Prompt) -> str:
@@ -106,3 +111,21 @@ class PromptHistory:
             draft, self.draft = self.draft, None
             return True, draft
         return True, self.entries[self.position]
+
+
+def recent_session_prompts(
+    store: SessionStore, *, exclude: str | None = None, sessions: int = RECENT_SESSIONS
+) -> list[Prompt]:
+    """The prompts of the ``sessions`` most recent readable session files (not ``exclude``),
+    oldest first. Blocking file I/O: call it off the UI thread. A file that vanished, grew past
+    :data:`MAX_SESSION_FILE_BYTES` or does not decode is skipped, never reported twice."""
+    prompts: list[Prompt] = []
+    summaries = [s for s in store.list() if s.error is None and s.id != exclude]
+    for summary in reversed(summaries[:sessions]):
+        try:
+            if summary.path.stat().st_size > MAX_SESSION_FILE_BYTES:
+                continue
+            prompts += [exchange.request.prompt for exchange in store.load(summary.path).exchanges]
+        except Exception:  # noqa: BLE001 - the history is a convenience: skip what cannot be read
+            continue
+    return prompts
