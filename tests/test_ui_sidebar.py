@@ -232,3 +232,24 @@ async def test_the_models_note_says_where_the_list_came_from(sim_factory: Any) -
         await wait_for(pilot, lambda: listed.sidebar.models_live)
         assert str(note.render()) == f"{len(sim.models)} models from /v1/models"
         assert set(listed.sidebar.models) == set(sim.models)
+
+
+async def test_more_list_items_than_boxes_are_not_dropped_silently() -> None:
+    # A hand-edited session with five stop sequences: the sidebar has four boxes. The fifth is
+    # still part of what would be sent, so the rule under the field says why nothing is sent.
+    app = SidebarHost()
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.query_one(ParameterSidebar)
+        sidebar.fill({"model": "m", "stop": ["a", "b", "c", "d", "e"]})
+        await pilot.pause()
+        values, _ = sidebar.read_fields()
+        assert values["stop"] == ["a", "b", "c", "d", "e"]
+        assert "4" in sidebar.error_text("stop")
+        # Editing a box is the user taking charge: the extra item goes, the rule with it.
+        box = sidebar.query_one("#stop-3", Input)
+        box.focus()
+        await pilot.pause()
+        await pilot.press("backspace")
+        await pilot.pause()
+        values, _ = sidebar.read_fields()
+        assert values["stop"] == ["a", "b", "c"] and sidebar.error_text("stop") == ""
