@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workbench.api.fields import FIELD_NAMES, FIELDS, FieldSpec
 from workbench.api.request import CompletionRequest
 from workbench.export import EXPORT_FORMATS, python_literal, render_export
 
@@ -185,3 +186,37 @@ def test_the_sdk_keyword_list_matches_the_installed_sdk() -> None:
         "x_delay_time",
     }
     assert parameters - transport_only == SDK_CREATE_KWARGS
+
+
+def _sample_value(spec: FieldSpec) -> object:
+    return {
+        "toggle": True,
+        "int": 2,
+        "float": 0.5,
+        "text": "x",
+        "choice": spec.choices[0] if spec.choices else "x",
+        "list": ["END"],
+    }[spec.kind]
+
+
+def test_every_registry_field_is_an_sdk_keyword_in_the_snippet() -> None:
+    # The keyword list derives from the field registry: a new request field reaches the SDK
+    # snippet as a keyword argument with no change to the exporter (and this fails if the
+    # installed SDK does not take it, before a user's snippet raises TypeError).
+    import inspect
+
+    from cerebras.cloud.sdk.resources.completions import CompletionsResource
+
+    parameters = set(inspect.signature(CompletionsResource.create).parameters)
+    assert set(FIELD_NAMES) <= parameters
+    values = {spec.name: _sample_value(spec) for spec in FIELDS}
+    request = CompletionRequest(prompt="p", **values)  # type: ignore[arg-type]
+    tree = ast.parse(render_export(request, "python"))
+    [create] = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "create"
+    ]
+    keywords = {keyword.arg for keyword in create.keywords}
+    assert set(FIELD_NAMES) <= keywords and "extra_body" not in keywords
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ui_helpers import spy_on_notify
 
 from workbench.api.endpoint import Endpoint
 from workbench.config import load_config
@@ -55,9 +56,10 @@ async def test_a_broken_user_theme_is_one_notification_and_the_app_works(config_
         encoding="utf-8",
     )
     app = _app(config_dir)
+    notices = spy_on_notify(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        theme_notes = [n for n in app._notifications if n.title == "Theme not loaded"]
+        theme_notes = [n for n in notices if n.title == "Theme not loaded"]
         assert len(theme_notes) == 1
         assert "oops.toml" in theme_notes[0].message
         assert "unknown key colors.primery (did you mean colors.primary?)" in theme_notes[0].message

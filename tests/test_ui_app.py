@@ -13,6 +13,7 @@ from ui_helpers import (
     make_app,
     send,
     shown_text,
+    spy_on_notify,
     wait_finished,
     wait_for,
 )
@@ -272,9 +273,10 @@ async def test_config_problems_are_reported_and_the_app_starts(sim: Any, tmp_pat
     config_file.write_text("temprature = 1\n[defaults]\nmax_tokens = 7\ntop_p = 3\n", "utf-8")
     config, problems = load_config(config_file)
     app = make_app(sim.base_url, config=config, config_problems=problems)
+    notices = spy_on_notify(app)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in notices]
         assert any("temprature" in m and 'did you mean "temperature"' in m for m in messages)
         assert any("top_p" in m and "between 0 and 1" in m for m in messages)
         # Good settings still apply; the bad one fell back to "not sent".
@@ -490,6 +492,7 @@ async def test_f6_moves_focus_between_the_panes(sim: Any) -> None:
 async def test_ctrl_s_saves_the_session_now(sim: Any, tmp_path: Any) -> None:
     sessions = tmp_path / "sessions"
     app = make_app(sim.base_url, sessions_dir=sessions)
+    notices = spy_on_notify(app)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Save me")
         await wait_finished(pilot)
@@ -499,7 +502,7 @@ async def test_ctrl_s_saves_the_session_now(sim: Any, tmp_path: Any) -> None:
         app.session.title = "Renamed here"
         await pilot.press("ctrl+s")
         [saved_note] = await wait_for(
-            pilot, lambda: [n.message for n in app._notifications if "saved" in n.message]
+            pilot, lambda: [n.message for n in notices if "saved" in n.message]
         )
         assert saved_note == f"Session saved to {saved[0]}."
         text = "".join(p.read_text("utf-8") for p in sessions.glob("*.toml"))
@@ -512,10 +515,11 @@ async def test_editor_without_a_suspendable_terminal_keeps_the_prompt(
 ) -> None:
     monkeypatch.setenv("EDITOR", "true")
     app = make_app(sim.base_url)
+    notices = spy_on_notify(app)
     async with app.run_test(size=SIZE) as pilot:
         app.prompt_pane.text = "keep me"
         await pilot.press("ctrl+e")
-        await wait_for(pilot, lambda: any("editor" in n.message for n in app._notifications))
+        await wait_for(pilot, lambda: any("editor" in n.message for n in notices))
         assert app.prompt_pane.text == "keep me"
 
 

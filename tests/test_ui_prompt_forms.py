@@ -99,16 +99,37 @@ def test_continue_appends_each_output_to_its_prompt() -> None:
 
 @given(st.text(max_size=30))
 def test_stop_field_escapes_round_trip(text: str) -> None:
-    from workbench.ui.sidebar import decode_escapes, encode_escapes
+    from workbench.api.fields import decode_escapes, encode_escapes
 
     assert decode_escapes(encode_escapes(text)) == text
     assert "\n" not in encode_escapes(text)
 
 
 def test_stop_field_escapes_name_newline_and_tab() -> None:
-    from workbench.ui.sidebar import decode_escapes
+    from workbench.api.fields import decode_escapes
 
     assert decode_escapes("\\n\\n") == "\n\n"
     assert decode_escapes("END\\t") == "END\t"
     assert decode_escapes("a\\\\n") == "a\\n"
     assert decode_escapes("C:\\x") == "C:\\x"  # an unknown escape stays as typed
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=80))
+def test_the_editor_file_ends_with_a_newline_that_is_not_part_of_the_prompt(text: str) -> None:
+    from workbench.ui.prompt_forms import text_for_editor, text_from_editor
+
+    written = text_for_editor(text)
+    assert written == "" or written.endswith("\n")
+    # Saved unchanged (vi adds the newline it already has): the prompt is unchanged.
+    assert text_from_editor(text, written) == text
+
+
+def test_a_line_the_editor_appends_stays_on_its_own_line() -> None:
+    from workbench.ui.prompt_forms import text_for_editor, text_from_editor
+
+    written = text_for_editor("dark night")
+    assert written == "dark night\n"
+    assert text_from_editor("dark night", written + "more\n") == "dark night\nmore"
+    # A prompt that ended with a newline keeps it; CRLF editors are handled too.
+    assert text_from_editor("line\n", "line\n") == "line\n"
+    assert text_from_editor("a", "a\r\nb\r\n") == "a\r\nb"

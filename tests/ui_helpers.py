@@ -4,8 +4,10 @@ conditions (never on fixed sleeps)."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from workbench.api.endpoint import Endpoint
@@ -73,3 +75,28 @@ def shown_text(view: ExchangeView) -> str:
             text = getattr(rendered, "plain", str(rendered))
         parts.append(str(text))
     return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One call of ``app.notify``, as the user would read it."""
+
+    message: str
+    title: str
+    severity: str
+
+
+def spy_on_notify(app: App[Any]) -> list[Notice]:
+    """Every notification the app (or any of its screens and widgets, which all go through
+    ``app.notify``) shows from now on; the toasts are still shown."""
+    notices: list[Notice] = []
+    original = app.notify
+
+    def notify(
+        message: str, *, title: str = "", severity: Any = "information", **options: Any
+    ) -> None:
+        notices.append(Notice(str(message), str(title), str(severity)))
+        original(message, title=title, severity=severity, **options)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notices

@@ -16,6 +16,7 @@ import shlex
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from workbench.api.fields import FIELD_NAMES
 from workbench.api.request import CompletionRequest
 
 ExportFormat = Literal["curl", "python", "httpx", "json"]
@@ -33,16 +34,20 @@ DEFAULT_BASE_URL = "https://api.cerebras.ai"
 API_KEY_ENV = "CEREBRAS_API_KEY"
 COMPLETIONS_PATH = "/v1/completions"
 
-# Keyword arguments of ``client.completions.create`` in cerebras-cloud-sdk 1.91; any other body
-# field goes through ``extra_body=`` so the SDK sends exactly the same JSON.
-SDK_CREATE_KWARGS: frozenset[str] = frozenset(
+# Keyword arguments of ``client.completions.create`` (cerebras-cloud-sdk 1.91) that are not
+# fields of the workbench's request: they reach a snippet only from a saved request's ``extra``.
+SDK_KWARGS_OUTSIDE_REGISTRY: frozenset[str] = frozenset(
     {
-        "model", "prompt", "best_of", "echo", "frequency_penalty", "grammar_root",
-        "logit_bias", "logprobs", "max_tokens", "min_tokens", "n", "presence_penalty",
-        "prompt_cache_key", "reasoning_format", "return_raw_tokens", "seed", "stop", "stream",
-        "stream_options", "suffix", "temperature", "top_p", "user",
+        "best_of", "frequency_penalty", "logit_bias", "presence_penalty", "prompt_cache_key",
+        "reasoning_format", "stream_options", "suffix",
     }
 )  # fmt: skip
+# Every keyword argument of ``client.completions.create``: the prompt, every registry field
+# (tests/test_export_render.py checks the installed SDK takes each one) and the SDK-only ones.
+# Any other body field goes through ``extra_body=`` so the SDK sends exactly the same JSON.
+SDK_CREATE_KWARGS: frozenset[str] = frozenset(
+    {"prompt", *FIELD_NAMES, *SDK_KWARGS_OUTSIDE_REGISTRY}
+)
 
 
 def _root_url(base_url: str | None) -> str:

@@ -27,20 +27,19 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from workbench import paths
 from workbench.api.client import CompletionClient, Timeouts
 from workbench.api.endpoint import Endpoint
-from workbench.api.request import CompletionRequest, FieldError
+from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult, RateLimits
 from workbench.config import Config, ConfigProblem
 from workbench.sessions.model import Exchange, Session
@@ -56,10 +55,11 @@ from workbench.ui.exchange_run import (
 )
 from workbench.ui.exchange_view import ExchangeView
 from workbench.ui.metrics_format import rate_limit_summary
-from workbench.ui.prompt_forms import parse_prompt
+from workbench.ui.prompt_forms import parse_prompt, text_for_editor, text_from_editor
+from workbench.ui.prompt_history import recent_session_prompts
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
-from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
+from workbench.ui.sidebar import ParameterSidebar
 from workbench.ui.status_bar import StatusBar
 from workbench.ui.themes import (
     ThemeChosen,
@@ -87,6 +87,13 @@ KEY_HOLD_S = 0.012
 AFTER_LAST_FRAME_S = 0.02
 
 OFFLINE_HINT = "Offline simulator (made-up text). Real API: export CEREBRAS_API_KEY=… and restart."
+
+
+def sentence(text: str) -> str:
+    """``text`` ended with one period: a title or message that already ends a sentence is not
+    given a second one (a toast used to read "… night.." for a title ending in a period)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
 class WorkbenchApp(App[None]):
@@ -147,6 +154,8 @@ class WorkbenchApp(App[None]):
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._speed_timer: Timer | None = None
         self._last_key_at = 0.0
+        # True while a session is being opened (its exchanges drawn): nothing is sent meanwhile.
+        self._opening_session = False
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         # Textual's other themes are registered after the first frame (_after_first_frame).
@@ -196,6 +205,7 @@ class WorkbenchApp(App[None]):
                 timeout=12,
             )
         self.prompt_pane.editor.focus()
+        self.prompt_pane.older_prompts = self._recent_prompts
         if self.fetch_models:
             # At once: with no model configured, the first model listed becomes the default,
             # and a prompt sent before the list arrives would have none.
@@ -267,26 +277,58 @@ class WorkbenchApp(App[None]):
         target.call_later(callback)
 
     async def _send_prompt(self) -> None:
+        if self._refuse_while_busy():
+            return
         parsed = self.prompt_pane.parse()
         if not parsed.ok:
             self.prompt_pane.editor.focus()
             self.bell()
             return
-        request, errors = self.sidebar.build_request(parsed.prompt)  # type: ignore[arg-type]
+        request = self._sidebar_request(parsed.prompt)  # type: ignore[arg-type]
+        if request is not None:
+            self.prompt_pane.remember(request.prompt)
+            await self.start_request(request)
+
+    def _sidebar_request(self, prompt: Any) -> CompletionRequest | None:
+        """``prompt`` with the parameters the sidebar shows, or None (and the broken rules
+        shown where they belong) when it cannot be sent."""
+        request, errors = self.sidebar.build_request(prompt)
         prompt_errors = [e.message for e in errors if e.field == "prompt"]
         if prompt_errors:
             self.prompt_pane.show_error("; ".join(prompt_errors))
         field_errors = [e for e in errors if e.field != "prompt"]
         if field_errors:
-            self._reveal_field(field_errors[0].field)
+            self.sidebar.reveal_field(field_errors[0].field)
             self._tell(
                 "Not sent: " + "; ".join(str(e) for e in field_errors),
                 title="Fix the highlighted parameters",
                 severity="error",
             )
-        if errors:
-            return
-        await self.start_request(request)
+        return None if errors else request
+
+    def _refuse_while_busy(self) -> bool:
+        """A send, continue or regenerate that would replace a running request (or race a
+        session being opened) is refused with a message, never silently (issue 9: a second
+        send used to cancel the stream without a word)."""
+        if self._opening_session:
+            self._tell("Still opening the session: send again once its exchanges are shown.")
+            return True
+        if self._active_run is not None:
+            self._tell(
+                f"A request is still running: press {self._key_for('cancel')} to cancel it, "
+                "then send again.",
+                title="Not sent",
+                severity="warning",
+            )
+            return True
+        return False
+
+    def _key_for(self, binding_id: str) -> str:
+        """The key that runs ``binding_id`` now (the config's keymap over the default)."""
+        for binding in APP_BINDINGS:
+            if binding.id == binding_id:
+                return self.config.keymap.get(binding_id, binding.key).split(",")[0]
+        return binding_id
 
     async def start_request(self, request: CompletionRequest) -> ExchangeView:
         """Show a new exchange and send ``request`` (any request still running is cancelled)."""
@@ -319,9 +361,7 @@ class WorkbenchApp(App[None]):
         worker = event.worker
         if worker.group == "models":
             if event.state == WorkerState.ERROR:
-                self.sidebar.query_one("#models-note", Static).update(
-                    Text(f"offline list ({error_message(worker.error)[:60]})")  # type: ignore[arg-type]
-                )
+                self.sidebar.models_unavailable(error_message(worker.error))  # type: ignore[arg-type]
             return
         if worker not in self._runs or event.state not in (
             WorkerState.SUCCESS,
@@ -372,8 +412,8 @@ class WorkbenchApp(App[None]):
         """A 400 that names a request field (``param``) is also shown on that field."""
         param = getattr(failure, "param", None)
         message = getattr(failure, "message", None)
-        if param in FIELD_NAMES and message:
-            self.sidebar.show_errors([FieldError(param, f"server: {message}")])
+        if message:
+            self.sidebar.show_server_error(param, message)
 
     def final_renderer(self) -> Callable[[str], Any] | None:
         """How finished text is drawn: code fences highlighted in the current theme's style."""
@@ -426,7 +466,7 @@ class WorkbenchApp(App[None]):
             return
         failure = future.exception()
         if failure is not None:
-            self._tell(f"{failed}: {failure}", severity="error", timeout=10)
+            self._tell(sentence(f"{failed}: {failure}"), severity="error", timeout=10)
             return
         saved = future.result()
         if done is not None:
@@ -459,6 +499,8 @@ class WorkbenchApp(App[None]):
         self.workers.cancel_group(self, "request")
 
     async def action_continue(self) -> None:
+        if self._refuse_while_busy():
+            return
         last = self.transcript.last
         if last is None:
             self._tell("Nothing to continue yet.", severity="warning")
@@ -481,11 +523,22 @@ class WorkbenchApp(App[None]):
         await self._send_prompt()
 
     async def action_regenerate(self) -> None:
+        """The last exchange's prompt again, with the parameters the sidebar shows now (what
+        is on screen is what is sent), appended as a new exchange."""
+        if self._refuse_while_busy():
+            return
         last = self.transcript.last
         if last is None:
             self._tell("Nothing to regenerate yet.", severity="warning")
             return
-        await self.start_request(last.request)
+        request = self._sidebar_request(last.request.prompt)
+        if request is None:
+            return
+        await self.start_request(request)
+        self._tell(
+            f"Regenerated as exchange {len(self.transcript.exchanges)}; "
+            "the earlier one stays above it."
+        )
 
     async def action_clear(self) -> None:
         self.action_cancel()
@@ -504,17 +557,21 @@ class WorkbenchApp(App[None]):
 
     def action_edit(self) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        original = self.prompt_pane.text
         with tempfile.NamedTemporaryFile(
             "w", suffix=".txt", prefix="workbench-prompt-", delete=False, encoding="utf-8"
         ) as handle:
-            handle.write(self.prompt_pane.text)
+            handle.write(text_for_editor(original))
             path = Path(handle.name)
         try:
             with self.suspend():
                 subprocess.run([*shlex.split(editor), str(path)], check=False)
-            self.prompt_pane.text = path.read_text(encoding="utf-8")
+            edited = path.read_text(encoding="utf-8")
+            self.prompt_pane.text = text_from_editor(original, edited)
         except Exception as failure:  # noqa: BLE001 - SuspendNotSupported, missing editor …
-            self._tell(f"Could not run the editor {editor!r}: {failure}", severity="error")
+            self._tell(
+                sentence(f"Could not run the editor {editor!r}: {failure}"), severity="error"
+            )
         finally:
             path.unlink(missing_ok=True)
         self.refresh()
@@ -534,7 +591,7 @@ class WorkbenchApp(App[None]):
             (self.transcript, self.transcript),
         ]
         if self.sidebar.display:
-            panes.append((self.sidebar, self.sidebar.query_one("#model", Input)))
+            panes.append((self.sidebar, self.sidebar.first_control))
         focused = self.focused
         current = 0
         if focused is not None:
@@ -556,9 +613,28 @@ class WorkbenchApp(App[None]):
         self.push_screen(SessionBrowser(self.store), self._load_session)
 
     async def _load_session(self, session: Session | None) -> None:
+        """Open ``session`` as one step: the prompt, the sidebar and the status bar show what the
+        next send will use before anything is awaited, and nothing is sent until its exchanges
+        are drawn (issue 9: a regenerate pressed meanwhile sent the old request)."""
         if session is None:
             return
         self.action_cancel()
+        self.session = session
+        for exchange in session.exchanges:
+            self.prompt_pane.remember(exchange.request.prompt)
+        if session.exchanges:
+            request = session.exchanges[-1].request
+            self.prompt_pane.load_prompt(request.prompt)
+            self.sidebar.show_request(request)
+        self.status_bar.model = self.sidebar.model
+        self._opening_session = True
+        try:
+            await self._show_recorded_exchanges(session)
+        finally:
+            self._opening_session = False
+        self._tell(sentence(f"Loaded session {session.display_title}"))
+
+    async def _show_recorded_exchanges(self, session: Session) -> None:
         await self.transcript.clear()
         render = self.final_renderer()
         for exchange in session.exchanges:
@@ -574,12 +650,11 @@ class WorkbenchApp(App[None]):
             await self.transcript.show_recorded(
                 exchange.request, result, exchange.status, exchange.error, render
             )
-        self.session = session
-        if session.exchanges:
-            request = session.exchanges[-1].request
-            self.prompt_pane.load_prompt(request.prompt)
-            self.sidebar.fill({name: getattr(request, name) for name in FIELD_NAMES})
-        self._tell(f"Loaded session {session.display_title}.")
+
+    def _recent_prompts(self) -> list[Any]:
+        """Prompts of recent sessions other than this one, oldest first. Runs in a thread: the
+        prompt pane asks for them the first time alt+up goes past what it has."""
+        return recent_session_prompts(self.store, exclude=self.session.id)
 
     def action_change_theme(self) -> None:
         """ctrl+p "Change theme": the picker previews each theme as it is highlighted."""
@@ -589,7 +664,7 @@ class WorkbenchApp(App[None]):
         try:
             persist_theme_choice(self.config.path or paths.config_file(), message.name)
         except Exception as failure:  # noqa: BLE001 - the theme still applies for this run
-            self._tell(f"Theme not saved: {failure}", severity="warning")
+            self._tell(sentence(f"Theme not saved: {failure}"), severity="warning")
 
     def action_help(self) -> None:
         keys: list[tuple[str, str, str]] = []
@@ -666,19 +741,7 @@ class WorkbenchApp(App[None]):
     @on(ParameterSidebar.Changed)
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
         if self._active_run is None:
-            self.status_bar.model = event.sidebar.model
-
-    def _reveal_field(self, field: str) -> None:
-        sidebar = self.sidebar
-        sidebar.display = True
-        for widget in sidebar.query(
-            f"#field-{field} Input, #field-{field} Switch, #field-{field} Select"
-        ):
-            widget.focus(scroll_visible=False)
-            # After the error lines have their height, so the field and its rule both show.
-            container = sidebar.query_one(f"#field-{field}")
-            sidebar.call_after_refresh(sidebar.scroll_to_widget, container, animate=False)
-            break
+            self.status_bar.model = event.control.model
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

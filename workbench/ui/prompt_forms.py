@@ -125,3 +125,20 @@ def prompt_labels(prompt: Prompt) -> list[str]:
     if kind == "tokens":
         return [json.dumps(prompt)]
     return [str(prompt)]
+
+
+def text_for_editor(text: str) -> str:
+    """The pane text as written to the ``$EDITOR`` file: ending with a newline, as a text file
+    should, so a line the user adds at the end does not join the last line."""
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def text_from_editor(original: str, edited: str) -> str:
+    """The edited file as pane text. The file's final newline is the one
+    :func:`text_for_editor` wrote (or the one editors such as vi always add), not part of the
+    prompt, unless the prompt itself ended with one."""
+    if original.endswith("\n"):
+        return edited
+    if edited.endswith("\r\n") and not original.endswith("\r"):
+        return edited[:-2]  # an editor that writes CRLF line ends
+    return edited.removesuffix("\n")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -104,7 +104,7 @@ def with_output_variables(theme: Theme) -> Theme:
         else ("monokai" if theme.dark else "default")
     )
     variables.update(theme.variables)
-    return Theme(**{**theme.__dict__, "variables": variables})
+    return replace(theme, variables=variables)
 
 
 def load_themes(
@@ -210,14 +210,19 @@ class ThemeProvider(Provider):
 
 class ThemePicker(CommandPalette):
     """Textual's theme search, plus what it lacks (Textual 8.2): the highlighted theme is
-    applied at once as a preview, and Esc puts the original theme back."""
+    applied at once as a preview, and closing without a choice (Esc, a click outside) puts the
+    original theme back. Public API only: the list's highlight and selection messages, and the
+    screen's dismissal callback (see :func:`open_theme_picker`)."""
 
     def __init__(self) -> None:
         super().__init__(providers=[ThemeProvider], placeholder="Search for themes…")
-        self._original_theme: str | None = None
+        self.original_theme: str | None = None
+        """The theme when the picker opened (what closing without a choice restores)."""
+        self.chosen = False
+        """True once a theme was selected (Enter or a click on it), not merely highlighted."""
 
     def on_mount(self) -> None:
-        self._original_theme = self.app.theme
+        self.original_theme = self.app.theme
 
     @on(OptionList.OptionHighlighted)
     def _preview_highlighted_theme(self, event: OptionList.OptionHighlighted) -> None:
@@ -226,11 +231,17 @@ class ThemePicker(CommandPalette):
         if name and name in self.app.available_themes and name != self.app.theme:
             self.app.theme = name
 
-    def _action_escape(self) -> None:
-        if self._original_theme is not None and self.app.theme != self._original_theme:
-            self.app.theme = self._original_theme
-        super()._action_escape()
+    @on(OptionList.OptionSelected)
+    def _note_choice(self, event: OptionList.OptionSelected) -> None:
+        # Not stopped: the palette itself runs the selected command.
+        self.chosen = True
+
+    def restore_unless_chosen(self, _result: object = None) -> None:
+        """The picker closed: without a choice, the theme it opened with comes back."""
+        if not self.chosen and self.original_theme and self.app.theme != self.original_theme:
+            self.app.theme = self.original_theme
 
 
 def open_theme_picker(app: App[object]) -> None:
-    app.push_screen(ThemePicker())
+    picker = ThemePicker()
+    app.push_screen(picker, picker.restore_unless_chosen)
