@@ -55,6 +55,7 @@ from workbench.ui.exchange_run import (
     error_message,
 )
 from workbench.ui.exchange_view import ExchangeView
+from workbench.ui.key_hints import hint, use_keymap
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt
 from workbench.ui.prompt_pane import PromptPane
@@ -144,7 +145,7 @@ class WorkbenchApp(App[None]):
         self._speed_timer: Timer | None = None
         self._last_key_at = 0.0
         if self.config.keymap:
-            self.set_keymap(self.config.keymap)
+            use_keymap(self, self.config.keymap)
         # Textual's other themes are registered after the first frame (_after_first_frame).
         self.theme_problems = register_themes(self, builtins=(self.config.theme or "",))
         self.theme = initial_theme_name(self.config.theme, self.available_themes)
@@ -434,7 +435,8 @@ class WorkbenchApp(App[None]):
         if saved.merged_from_disk:
             self._tell(
                 f"{saved.merged_from_disk} exchange(s) added by another window were kept in "
-                f"{saved.path.name}; open it again (ctrl+o) to see them here.",
+                f"{saved.path.name}; "
+                + hint(self, "open it again ({key:sessions}) to see them here."),
                 timeout=10,
             )
 
@@ -549,7 +551,8 @@ class WorkbenchApp(App[None]):
     def action_sessions(self) -> None:
         from workbench.ui.session_browser import SessionBrowser
 
-        self.push_screen(SessionBrowser(self.store), self._load_session)
+        browser = SessionBrowser(self.store, new_session=self._new_session, client=self.client)
+        self.push_screen(browser, self._load_session)
 
     async def _load_session(self, session: Session | None) -> None:
         if session is None:
@@ -588,28 +591,9 @@ class WorkbenchApp(App[None]):
             self._tell(f"Theme not saved: {failure}", severity="warning")
 
     def action_help(self) -> None:
-        keys: list[tuple[str, str, str]] = []
-        if len(self.screen_stack) == 1:
-            for binding in APP_BINDINGS:
-                assert binding.id is not None
-                current = self.config.keymap.get(binding.id, binding.key)
-                keys.append((current.replace(",", " · "), ACTION_TITLES[binding.id], binding.id))
-        else:
-            # Another screen (sessions, replay …): its own keys, as it binds them.
-            for key, active in self.active_bindings.items():
-                binding = active.binding
-                if active.node is self or not binding.description:
-                    continue
-                description = binding.tooltip or binding.description
-                keys.append((key, description, binding.id or ""))
-        focused_help = None
-        node = self.focused
-        while node is not None and focused_help is None:
-            focused_help = getattr(type(node), "HELP", None)
-            node = node.parent  # type: ignore[assignment]
-        from workbench.ui.help_screen import HelpScreen  # Markdown: not needed to start
+        from workbench.ui.help_screen import help_screen_for  # Markdown: not needed to start
 
-        self.push_screen(HelpScreen(keys, focused_help))
+        self.push_screen(help_screen_for(self, APP_BINDINGS, ACTION_TITLES))
 
     def action_prompt_form(self) -> None:
         self.prompt_pane.cycle_form()

@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 
 from workbench.api.request import Prompt
+from workbench.ui.key_hints import hint
 from workbench.ui.prompt_forms import (
     FORM_TITLES,
     PROMPT_FORMS,
@@ -51,14 +52,14 @@ class PromptPane(Vertical):
     HELP = """\
 ## Prompt
 
-Write the prompt here; **ctrl+j** sends it (also ctrl+enter / alt+enter where your terminal
-delivers them). **ctrl+t** switches the prompt form:
+Write the prompt here; **{keys:send}** sends it (the later keys only where your terminal
+delivers them). **{key:prompt_form}** switches the prompt form:
 
 - *text*: the whole text is one prompt;
 - *batch*: one prompt per block, blocks separated by a line holding only `---`;
 - *token ids*: a JSON array `[1, 2, 3]`, or an array of arrays for a batch.
 
-**ctrl+e** opens the prompt in `$EDITOR`.
+**{key:edit}** opens the prompt in `$EDITOR`.
 """
 
     @dataclass
@@ -127,7 +128,9 @@ delivers them). **ctrl+t** switches the prompt form:
 
     def _update_titles(self) -> None:
         self.editor.border_title = FORM_TITLES[self.form]
-        self.editor.border_subtitle = "ctrl+j send · ctrl+t form · ctrl+e $EDITOR"
+        self.editor.border_subtitle = hint(
+            self, "{key:send} send · {key:prompt_form} form · {key:edit} $EDITOR"
+        )
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         # Editing clears a stale complaint; it is re-checked on the next send.
