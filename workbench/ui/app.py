@@ -34,7 +34,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from workbench import paths
@@ -58,6 +58,7 @@ from workbench.ui.exchange_view import ExchangeView
 from workbench.ui.key_hints import hint, use_keymap
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt
+from workbench.ui.prompt_gauge import PromptDraft
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
 from workbench.ui.sidebar import FIELD_NAMES, ParameterSidebar
@@ -183,6 +184,10 @@ class WorkbenchApp(App[None]):
         where = self.endpoint.host
         status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
         status.model = self.sidebar.model
+        # CompletionClient.tokenize arrives with the /tokenize support (helper "net"); until
+        # then the gauge shows its clearly marked estimate.
+        status.tokenizer = getattr(self.client, "tokenize", None)
+        status.measure_prompt(self._prompt_draft)
         for theme_problem in self.theme_problems:
             self._tell(str(theme_problem), title="Theme not loaded", severity="warning")
         for problem in self.config_problems:
@@ -359,9 +364,7 @@ class WorkbenchApp(App[None]):
             self.status_bar.live_rate = None
         if result is not None:
             self._chars_per_token = chars_per_token(result) or self._chars_per_token
-            if result.metrics.client_tokens_per_s:
-                self.status_bar.last_rate = result.metrics.client_tokens_per_s
-                self.status_bar.add_speed(result.metrics.client_tokens_per_s)
+            self.status_bar.show_speed_of(result.metrics)
             self._show_rate_limits(result.rate_limits)
         self._autosave(run, status, result, error)
 
@@ -633,6 +636,24 @@ class WorkbenchApp(App[None]):
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
         if self._active_run is None:
             self.status_bar.model = event.sidebar.model
+        self.status_bar.measure_prompt(self._prompt_draft)
+
+    @on(TextArea.Changed, "#prompt-editor")
+    @on(PromptPane.FormChanged)
+    def _prompt_edited(self) -> None:
+        self.status_bar.measure_prompt(self._prompt_draft)
+
+    def _prompt_draft(self) -> PromptDraft:
+        """The prompt and the fields the status bar's token gauge needs (read once typing
+        pauses, not per key)."""
+        values, _ = self.sidebar.read_fields()
+        max_tokens = values.get("max_tokens")
+        return PromptDraft(
+            self.prompt_pane.text,
+            self.prompt_pane.form,
+            str(values.get("model") or ""),
+            max_tokens if isinstance(max_tokens, int) else None,
+        )
 
     def _reveal_field(self, field: str) -> None:
         sidebar = self.sidebar
