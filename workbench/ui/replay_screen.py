@@ -111,7 +111,9 @@ previous exchange whose output differs. With a `seed`, the built-in simulator re
     ReplayScreen #replay-overrides Label { color: $text-muted; }
     ReplayScreen #replay-overrides Input { width: 1fr; }
     ReplayScreen #replay-progress { height: 1; padding: 0 1; color: $text-muted; }
-    ReplayScreen #replay-results { height: 1fr; }
+    ReplayScreen #replay-results { height: 1fr; border-left: blank; }
+    ReplayScreen #replay-results:focus { border-left: heavy $text-primary; }
+    ReplayScreen #replay-overrides Input:focus { background-tint: $text-primary 20%; }
     """
     BINDINGS = [
         Binding("ctrl+r", "start", "Start replay", id="replay.start", priority=True),

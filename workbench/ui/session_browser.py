@@ -64,7 +64,8 @@ class SessionTable(ScrollView, can_focus=True):
         "session-table--dim",
     }
     DEFAULT_CSS = """
-    SessionTable { height: 1fr; background: $surface; }
+    SessionTable { height: 1fr; background: $surface; border-left: blank; }
+    SessionTable:focus { border-left: heavy $text-primary; }
     SessionTable > .session-table--header { text-style: bold; color: $text-muted; }
     SessionTable > .session-table--cursor { background: $primary 40%; }
     SessionTable:focus > .session-table--cursor { background: $primary 70%; }
