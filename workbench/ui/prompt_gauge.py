@@ -62,6 +62,8 @@ def estimate_tokens(text: str) -> int:
 
 
 async def _exact(text: str, tokenizer: Tokenizer | None) -> int | None:
+    if not text:
+        return 0
     if tokenizer is None or len(text) > MAX_TOKENIZE_CHARS:
         return None
     try:
