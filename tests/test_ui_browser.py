@@ -170,3 +170,26 @@ async def test_new_and_escape(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.result is None
+
+
+async def test_f1_lists_the_browsers_own_keys_first_and_how_to_close(sim, tmp_path: Path) -> None:
+    from ui_helpers import make_app, wait_for
+    from workbench.ui.help_screen import HelpScreen
+
+    fill_store(tmp_path)
+    app = make_app(sim.base_url, sessions_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = app.screen.rows
+        assert rows[0][2] == "sessions.open"
+        # The screen's own keys only: not the search box's ~30 editing keys.
+        assert all(ident.startswith("sessions.") or not ident for _, _, ident in rows)
+        assert len(rows) < 20  # ids, then moving and tab (was ~30 with the input's keys)
+        descriptions = [description for _, description, _ in rows]
+        assert "Clear the search box" in descriptions
+        assert not any("delete" in d.lower() and "left" in d.lower() for d in descriptions)
+        close = str(app.screen.query_one("#help-close", Static).render())
+        assert close.startswith("esc closes this screen;") and "closes this help" in close

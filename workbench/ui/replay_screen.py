@@ -185,7 +185,7 @@ previous exchange whose output differs. With a `seed`, the built-in simulator re
             hint(self, "{key:replay.start} starts the replay"), id="replay-progress", markup=False
         )
         yield VerticalScroll(id="replay-results")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.finished = asyncio.Event()
