@@ -188,3 +188,21 @@ async def test_the_gauge_follows_the_prompt_and_warns_in_the_status_bar(sim: Any
         app.prompt_pane.text = ""
         await wait_for(pilot, lambda: status.gauge is None)
         assert not status.query_one("#gauge").display
+
+
+async def test_an_endpoint_without_a_tokenizer_is_asked_once(sim: Any) -> None:
+    asked: list[str] = []
+
+    async def no_tokenizer(text: str) -> None:
+        asked.append(text)
+        return None
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.status_bar
+        status.tokenizer = no_tokenizer
+        app.prompt_pane.text = "first prompt"
+        await wait_for(pilot, lambda: status.gauge is not None and "≈" in status.gauge.text)
+        app.prompt_pane.text = "second, longer prompt"
+        await wait_for(pilot, lambda: status.gauge is not None and status.gauge.text.startswith("≈6 "))
+    assert asked == ["first prompt"]

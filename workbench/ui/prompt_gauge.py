@@ -8,6 +8,7 @@ estimate from the characters, always shown as "≈N".
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 from collections.abc import Awaitable, Callable
@@ -77,7 +78,8 @@ async def _exact(text: str, tokenizer: Tokenizer | None) -> int | None:
 
 async def count_prompt(draft: PromptDraft, tokenizer: Tokenizer | None) -> PromptCount | None:
     """The draft's token count (None when the pane holds no sendable prompt)."""
-    parsed = parse_prompt(draft.text, draft.form)
+    # Off the UI thread: a pasted megabyte of token ids is a JSON parse of some milliseconds.
+    parsed = await asyncio.to_thread(parse_prompt, draft.text, draft.form)
     if not parsed.ok or parsed.prompt is None:
         return None
     prompt = parsed.prompt
@@ -96,7 +98,7 @@ async def count_prompt(draft: PromptDraft, tokenizer: Tokenizer | None) -> Promp
             break
         counts.append(count)
     if not exact:
-        counts = [estimate_tokens(str(text)) for text in texts]
+        counts = [estimate_tokens(str(text)) for text in texts]  # len() only: cheap
     return PromptCount(max(counts, default=0), exact=exact, prompts=len(texts))
 
 

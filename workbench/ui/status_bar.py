@@ -8,6 +8,7 @@ rest are never cut mid-word.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from rich.cells import cell_len
@@ -153,7 +154,19 @@ class StatusBar(Horizontal):
 
     @work(group="prompt-count", exclusive=True, exit_on_error=False)
     async def _count(self, draft: PromptDraft) -> None:
-        count = await count_prompt(draft, self.tokenizer)
+        tokenizer = self.tokenizer
+
+        async def tokenize(text: str) -> list[int] | None:
+            assert tokenizer is not None
+            result = tokenizer(text)
+            ids = await result if inspect.isawaitable(result) else result
+            if ids is None and self.tokenizer is tokenizer:
+                # The endpoint has no tokenizer (Cerebras answers 404): stop asking it on
+                # every pause in typing; the estimate stands from now on.
+                self.tokenizer = None
+            return ids
+
+        count = await count_prompt(draft, tokenize if tokenizer is not None else None)
         self.show_gauge(gauge(count, draft) if count is not None and count.tokens else None)
 
     def show_gauge(self, reading: Gauge | None) -> None:
