@@ -110,15 +110,18 @@ previous exchange whose output differs. With a `seed`, the built-in simulator re
     }
     ReplayScreen #replay-overrides Label { color: $text-muted; }
     ReplayScreen #replay-overrides Input { width: 1fr; }
-    ReplayScreen #replay-progress { height: 1; padding: 0 1; color: $text-muted; }
+    ReplayScreen #replay-progress { height: auto; padding: 0 1; color: $text-muted; }
     ReplayScreen #replay-results { height: 1fr; border-left: blank; }
     ReplayScreen #replay-results:focus { border-left: heavy $text-primary; }
     ReplayScreen #replay-overrides Input:focus { background-tint: $text-primary 20%; }
     """
     BINDINGS = [
-        Binding("ctrl+r", "start", "Start replay", id="replay.start", priority=True),
-        Binding("ctrl+s", "save", "Save as new session", id="replay.save", priority=True),
-        Binding("escape", "cancel_or_close", "Cancel / close", id="replay.cancel", priority=True),
+        Binding("ctrl+r", "start", "Start", id="replay.start", priority=True,
+                tooltip="Start the replay"),
+        Binding("ctrl+s", "save", "Save", id="replay.save", priority=True,
+                tooltip="Save the replayed exchanges as a new session"),
+        Binding("escape", "cancel_or_close", "Cancel/close", id="replay.cancel", priority=True,
+                tooltip="Cancel the running replay, or close this screen"),
         Binding(
             "ctrl+down",
             "jump_difference(1)",

@@ -121,6 +121,7 @@ class StatusBar(Horizontal):
         was too short to time (saying so), into the label and the history."""
         rate, source = exchange_speed(metrics)
         self._finished_one = True
+        self.query_one("#speed", Label).tooltip = _speed_tooltip(metrics, source)
         self.last_source = source
         self.last_rate = rate
         if rate is not None:
@@ -251,6 +252,20 @@ class StatusBar(Horizontal):
 
     def watch_quota(self) -> None:
         self._refit()
+
+
+def _speed_tooltip(metrics: ClientMetrics, source: SpeedSource | None) -> str:
+    if source == "client":
+        return "Tokens per second as this machine received them (the stream's own pace)."
+    tokens = metrics.completion_tokens
+    why = (
+        f"{tokens:,} token{'s' if tokens != 1 else ''} arrived too quickly to time here"
+        if tokens
+        else "the output was too short to time here"
+    )
+    if source == "server":
+        return f"The server's figure (usage / completion_time): {why}."
+    return f"No speed: {why} and the server sent no timing."
 
 
 def _short_quota(quota: str) -> str | None:
