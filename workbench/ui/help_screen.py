@@ -62,6 +62,7 @@ class HelpScreen(ModalScreen[None]):
         title: str = "Keys",
         close_line: str = "",
         note: str = "",
+        id_header: str = "[keymap] id",
     ) -> None:
         super().__init__()
         self.rows = keys
@@ -70,12 +71,13 @@ class HelpScreen(ModalScreen[None]):
         self._title = title
         self._close_line = close_line
         self._note = note
+        self._id_header = id_header
 
     def compose(self) -> ComposeResult:
         table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
         table.add_column("keys", style="bold", ratio=2, overflow="fold")
         table.add_column("action", ratio=4)
-        table.add_column(Text("[keymap] id"), style="dim", ratio=2, overflow="fold")
+        table.add_column(Text(self._id_header), style="dim", ratio=2, overflow="fold")
         for keys, description, ident in self.rows:
             table.add_row(keys, description, ident)
         with VerticalScroll():
@@ -172,4 +174,6 @@ def help_screen_for(app: App[object], bindings: Sequence[Binding], titles: dict[
         )
         return HelpScreen(main_screen_rows(app, bindings, titles), text, note=note)
     rows, close_line = screen_rows(app.screen)
-    return HelpScreen(rows, text, title="Keys of this screen", close_line=close_line)
+    # Only the app's own actions can be remapped in the config file's [keymap] so far: a
+    # screen's ids are shown as ids, not as keymap entries.
+    return HelpScreen(rows, text, title="Keys of this screen", close_line=close_line, id_header="id")
