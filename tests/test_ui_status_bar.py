@@ -206,3 +206,21 @@ async def test_an_endpoint_without_a_tokenizer_is_asked_once(sim: Any) -> None:
         app.prompt_pane.text = "second, longer prompt"
         await wait_for(pilot, lambda: status.gauge is not None and status.gauge.text.startswith("≈6 "))
     assert asked == ["first prompt"]
+
+
+async def test_the_speed_history_is_the_sessions(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        status = app.status_bar
+        for speed in (100.0, 200.0, 300.0):
+            status.add_speed(speed)
+        status.show_session(
+            [ClientMetrics(completion_tokens=400, client_tokens_per_s=2_000.0), None, SHORT_OUTPUT]
+        )
+        await pilot.pause()
+        assert status.query_one("#speeds").data == [2_000.0, 2_236.8]
+        assert str(status.query_one("#speed").render()) == "last 2,237 tok/s (server)"
+        await pilot.press("ctrl+l")  # clear: a new, empty session
+        await pilot.pause()
+        assert status.query_one("#speeds").data == []
+        assert not status.query_one("#speed").display

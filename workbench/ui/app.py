@@ -492,6 +492,7 @@ class WorkbenchApp(App[None]):
         self.action_cancel()
         await self.transcript.clear()
         self.session = self._new_session()
+        self.status_bar.show_session(())
         self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
@@ -577,6 +578,7 @@ class WorkbenchApp(App[None]):
                 exchange.request, result, exchange.status, exchange.error, render
             )
         self.session = session
+        self.status_bar.show_session(exchange.metrics for exchange in session.exchanges)
         if session.exchanges:
             request = session.exchanges[-1].request
             self.prompt_pane.load_prompt(request.prompt)

@@ -9,7 +9,7 @@ rest are never cut mid-word.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -126,6 +126,19 @@ class StatusBar(Horizontal):
         self.last_rate = rate
         if rate is not None:
             self.add_speed(rate)
+
+    def show_session(self, metrics: Iterable[ClientMetrics | None]) -> None:
+        """Start the history afresh for a session (loaded, or new and empty): its exchanges'
+        speeds, so the sparkline's range is this session's."""
+        speeds = [exchange_speed(m) for m in metrics if m is not None]
+        history = self.query_one(SpeedHistory)
+        history.data = [rate for rate, _ in speeds if rate is not None][-SPARKLINE_LENGTH:]
+        history.tooltip = None
+        self._finished_one = bool(speeds)
+        rate, source = speeds[-1] if speeds else (None, "client")
+        self.last_source = source
+        self.last_rate = rate
+        self._refit()
 
     def _speed_texts(self) -> tuple[str, str | None]:
         if self.live_rate is not None:
