@@ -9,6 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from ui_helpers import wait_for
 from workbench import paths
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
@@ -42,6 +43,9 @@ def test_main_screen_per_theme(snap_compare, private_dirs: Path, theme: str) -> 
         pilot.app.prompt_pane.text = PROMPT
         # A blinking cursor would make the picture depend on timing.
         pilot.app.prompt_pane.editor.cursor_blink = False
+        # The status bar counts the prompt once typing pauses: wait for it, so the picture
+        # does not depend on timing.
+        await wait_for(pilot, lambda: pilot.app.status_bar.gauge is not None)
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=prepare)

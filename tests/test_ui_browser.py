@@ -77,10 +77,66 @@ async def test_delete_then_undo_restores_the_file(tmp_path: Path) -> None:
         await settle(pilot)
         assert "Haiku about autumn" not in titles(app)
         assert len(list((tmp_path / ".trash").glob("*.toml"))) == 1
-        await pilot.press("ctrl+u")
+        await pilot.press("ctrl+z")
         await settle(pilot)
         assert titles(app)[0] == "Haiku about autumn"
     assert sorted(p.name for p in tmp_path.glob("*.toml")) == original
+
+
+def spy_notifications(app: BrowserHost) -> list[str]:
+    """Every notification's text, as the app is asked to show it."""
+    said: list[str] = []
+    show = app.notify
+
+    def notify(message: str, *args: object, **kwargs: object) -> None:
+        said.append(message)
+        show(message, *args, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = notify  # type: ignore[method-assign]
+    return said
+
+
+async def test_delete_and_undo_toasts_name_the_same_title(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        said = spy_notifications(app)
+        await settle(pilot)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        await pilot.press("ctrl+z")
+        await settle(pilot)
+    deleted, restored = said
+    assert "“Haiku about autumn”" in deleted and "ctrl+z restores it" in deleted
+    assert restored == "Restored “Haiku about autumn”."
+
+
+async def test_ctrl_u_in_the_search_box_clears_it_and_undoes_nothing(tmp_path: Path) -> None:
+    app = host_for(tmp_path)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        await pilot.press(*"rust")
+        await settle(pilot)
+        assert titles(app) == ["Rust fizzbuzz"]
+        await pilot.press("left", "left")  # the cursor mid-word: the whole box still clears
+        await pilot.press("ctrl+u")
+        await settle(pilot)
+        assert app.screen.query_one("#search", Input).value == ""
+        # The deleted session stays deleted: ctrl+u is not Undo.
+        assert "Haiku about autumn" not in titles(app)
+        assert len(titles(app)) == 4
+
+
+async def test_new_session_comes_from_the_callers_factory(tmp_path: Path) -> None:
+    store = fill_store(tmp_path)
+    fresh = Session.new(title="", profile="work", base_url="https://api.example.test")
+    app = BrowserHost(lambda: SessionBrowser(store, new_session=lambda: fresh), store=store)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+    assert app.result is fresh
 
 
 async def test_unreadable_file_is_listed_with_its_reason_and_not_deleted(tmp_path: Path) -> None:
@@ -114,3 +170,26 @@ async def test_new_and_escape(tmp_path: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
     assert app.result is None
+
+
+async def test_f1_lists_the_browsers_own_keys_first_and_how_to_close(sim, tmp_path: Path) -> None:
+    from ui_helpers import make_app, wait_for
+    from workbench.ui.help_screen import HelpScreen
+
+    fill_store(tmp_path)
+    app = make_app(sim.base_url, sessions_dir=tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionBrowser))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = app.screen.rows
+        assert rows[0][2] == "sessions.open"
+        # The screen's own keys only: not the search box's ~30 editing keys.
+        assert all(ident.startswith("sessions.") or not ident for _, _, ident in rows)
+        assert len(rows) < 20  # ids, then moving and tab (was ~30 with the input's keys)
+        descriptions = [description for _, description, _ in rows]
+        assert "Clear the search box" in descriptions
+        assert not any("delete" in d.lower() and "left" in d.lower() for d in descriptions)
+        close = str(app.screen.query_one("#help-close", Static).render())
+        assert close.startswith("esc closes this screen;") and "closes this help" in close

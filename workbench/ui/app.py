@@ -33,7 +33,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
+from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from workbench import paths
@@ -54,8 +54,10 @@ from workbench.ui.exchange_run import (
     error_message,
 )
 from workbench.ui.exchange_view import ExchangeView
+from workbench.ui.key_hints import hint, use_keymap
 from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt, text_for_editor, text_from_editor
+from workbench.ui.prompt_gauge import PromptDraft
 from workbench.ui.prompt_history import recent_session_prompts
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
@@ -157,7 +159,7 @@ class WorkbenchApp(App[None]):
         # True while a session is being opened (its exchanges drawn): nothing is sent meanwhile.
         self._opening_session = False
         if self.config.keymap:
-            self.set_keymap(self.config.keymap)
+            use_keymap(self, self.config.keymap)
         # Textual's other themes are registered after the first frame (_after_first_frame).
         self.theme_problems = register_themes(self, builtins=(self.config.theme or "",))
         self.theme = initial_theme_name(self.config.theme, self.available_themes)
@@ -195,6 +197,10 @@ class WorkbenchApp(App[None]):
         where = self.endpoint.host
         status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
         status.model = self.sidebar.model
+        # CompletionClient.tokenize arrives with the /tokenize support (helper "net"); until
+        # then the gauge shows its clearly marked estimate.
+        status.tokenizer = getattr(self.client, "tokenize", None)
+        status.measure_prompt(self._prompt_draft)
         for theme_problem in self.theme_problems:
             self._tell(str(theme_problem), title="Theme not loaded", severity="warning")
         for problem in self.config_problems:
@@ -402,9 +408,7 @@ class WorkbenchApp(App[None]):
             self.status_bar.live_rate = None
         if result is not None:
             self._chars_per_token = chars_per_token(result) or self._chars_per_token
-            if result.metrics.client_tokens_per_s:
-                self.status_bar.last_rate = result.metrics.client_tokens_per_s
-                self.status_bar.add_speed(result.metrics.client_tokens_per_s)
+            self.status_bar.show_speed_of(result.metrics)
             self._show_rate_limits(result.rate_limits)
         self._autosave(run, status, result, error)
 
@@ -478,7 +482,8 @@ class WorkbenchApp(App[None]):
         if saved.merged_from_disk:
             self._tell(
                 f"{saved.merged_from_disk} exchange(s) added by another window were kept in "
-                f"{saved.path.name}; open it again (ctrl+o) to see them here.",
+                f"{saved.path.name}; "
+                + hint(self, "open it again ({key:sessions}) to see them here."),
                 timeout=10,
             )
 
@@ -544,6 +549,7 @@ class WorkbenchApp(App[None]):
         self.action_cancel()
         await self.transcript.clear()
         self.session = self._new_session()
+        self.status_bar.show_session(())
         self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
@@ -610,7 +616,8 @@ class WorkbenchApp(App[None]):
     def action_sessions(self) -> None:
         from workbench.ui.session_browser import SessionBrowser
 
-        self.push_screen(SessionBrowser(self.store), self._load_session)
+        browser = SessionBrowser(self.store, new_session=self._new_session, client=self.client)
+        self.push_screen(browser, self._load_session)
 
     async def _load_session(self, session: Session | None) -> None:
         """Open ``session`` as one step: the prompt, the sidebar and the status bar show what the
@@ -627,6 +634,7 @@ class WorkbenchApp(App[None]):
             self.prompt_pane.load_prompt(request.prompt)
             self.sidebar.show_request(request)
         self.status_bar.model = self.sidebar.model
+        self.status_bar.show_session(exchange.metrics for exchange in session.exchanges)
         self._opening_session = True
         try:
             await self._show_recorded_exchanges(session)
@@ -667,28 +675,9 @@ class WorkbenchApp(App[None]):
             self._tell(sentence(f"Theme not saved: {failure}"), severity="warning")
 
     def action_help(self) -> None:
-        keys: list[tuple[str, str, str]] = []
-        if len(self.screen_stack) == 1:
-            for binding in APP_BINDINGS:
-                assert binding.id is not None
-                current = self.config.keymap.get(binding.id, binding.key)
-                keys.append((current.replace(",", " · "), ACTION_TITLES[binding.id], binding.id))
-        else:
-            # Another screen (sessions, replay …): its own keys, as it binds them.
-            for key, active in self.active_bindings.items():
-                binding = active.binding
-                if active.node is self or not binding.description:
-                    continue
-                description = binding.tooltip or binding.description
-                keys.append((key, description, binding.id or ""))
-        focused_help = None
-        node = self.focused
-        while node is not None and focused_help is None:
-            focused_help = getattr(type(node), "HELP", None)
-            node = node.parent  # type: ignore[assignment]
-        from workbench.ui.help_screen import HelpScreen  # Markdown: not needed to start
+        from workbench.ui.help_screen import help_screen_for  # Markdown: not needed to start
 
-        self.push_screen(HelpScreen(keys, focused_help))
+        self.push_screen(help_screen_for(self, APP_BINDINGS, ACTION_TITLES))
 
     def action_prompt_form(self) -> None:
         self.prompt_pane.cycle_form()
@@ -742,6 +731,24 @@ class WorkbenchApp(App[None]):
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
         if self._active_run is None:
             self.status_bar.model = event.control.model
+        self.status_bar.measure_prompt(self._prompt_draft)
+
+    @on(TextArea.Changed, "#prompt-editor")
+    @on(PromptPane.FormChanged)
+    def _prompt_edited(self) -> None:
+        self.status_bar.measure_prompt(self._prompt_draft)
+
+    def _prompt_draft(self) -> PromptDraft:
+        """The prompt and the fields the status bar's token gauge needs (read once typing
+        pauses, not per key)."""
+        values, _ = self.sidebar.read_fields()
+        max_tokens = values.get("max_tokens")
+        return PromptDraft(
+            self.prompt_pane.text,
+            self.prompt_pane.form,
+            str(values.get("model") or ""),
+            max_tokens if isinstance(max_tokens, int) else None,
+        )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -28,6 +28,7 @@ from workbench.export import (
     render_export,
 )
 from workbench.ui.highlight import highlight_code
+from workbench.ui.key_hints import hint
 from workbench.ui.themes import pygments_style_for
 
 FORMAT_TITLES = {"curl": "curl", "python": "Python SDK", "httpx": "httpx", "json": "JSON body"}
@@ -118,9 +119,14 @@ class ExportScreen(ModalScreen[None]):
                 yield Static(id="export-snippet")
             yield Input(placeholder="file to save to", id="export-save")
             yield Label(
-                "1-4 ←/→ format · y copy · s save · esc close · the key is read from "
-                "$CEREBRAS_API_KEY",
+                hint(
+                    self,
+                    "{key:export.format_curl}-{key:export.format_json} ←/→ format · "
+                    "{key:export.copy} copy · {key:export.save} save · {key:export.close} close"
+                    " · the key is read from $CEREBRAS_API_KEY",
+                ),
                 id="export-hint",
+                markup=False,
             )
 
     def _where(self) -> str:

@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from workbench.ui.key_hints import hint
+
 
 def logprob_rows(choice_index: int, logprobs: dict[str, Any]) -> list[tuple[str, ...]]:
     """Table rows from OpenAI-legacy logprobs (``tokens``, ``token_logprobs``, ``top_logprobs``)."""
@@ -42,7 +44,7 @@ class LogprobsScreen(ModalScreen[None]):
     }
     LogprobsScreen DataTable { height: 1fr; }
     """
-    BINDINGS = [Binding("escape,q", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q", "dismiss", "Close", id="logprobs.close")]
 
     def __init__(self, per_choice: dict[int, dict[str, Any] | None]) -> None:
         super().__init__()
@@ -59,7 +61,8 @@ class LogprobsScreen(ModalScreen[None]):
             if not rows:
                 yield Static(
                     "No logprobs in this exchange: set the logprobs field (e.g. 3) and send again."
-                    "  (esc closes)"
+                    + hint(self, "  ({key:logprobs.close} closes)"),
+                    markup=False,
                 )
             table: DataTable[str] = DataTable(zebra_stripes=True, cursor_type="row")
             table.add_columns("choice", "token", "logprob", "p", "top alternatives")

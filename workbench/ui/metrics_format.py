@@ -6,7 +6,17 @@ wording, and so a test can feed a recorded result and get a deterministic line.
 
 from __future__ import annotations
 
-from workbench.api.types import CompletionResult, RateLimits
+from typing import Literal
+
+from workbench.api.types import ClientMetrics, CompletionResult, RateLimits
+
+# Below these a client-side rate measures the timer and the network's jitter more than the
+# model: two chunks 100 µs apart made "client 264,126 tok/s". Then the server's own figure
+# is shown instead (saying so), or "–". 50 ms keeps jitter of a few ms under ~10 %.
+MIN_TIMED_TOKENS = 16
+MIN_TIMED_SECONDS = 0.05
+
+SpeedSource = Literal["client", "server"]
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -25,6 +35,31 @@ def format_rate(tokens_per_s: float | None) -> str:
     return f"{tokens_per_s:,.0f} tok/s"
 
 
+def client_rate_is_reliable(metrics: ClientMetrics) -> bool:
+    """True when the client's tok/s rests on enough tokens over enough time to mean something."""
+    rate, tokens = metrics.client_tokens_per_s, metrics.completion_tokens
+    if not rate or not tokens or rate <= 0:
+        return False
+    return tokens >= MIN_TIMED_TOKENS and tokens / rate >= MIN_TIMED_SECONDS
+
+
+def exchange_speed(metrics: ClientMetrics) -> tuple[float | None, SpeedSource | None]:
+    """The speed to show for a finished exchange and whose figure it is: the client's when it
+    is reliable, else the server's (usage / completion_time), else none."""
+    if client_rate_is_reliable(metrics):
+        return metrics.client_tokens_per_s, "client"
+    if metrics.server_tokens_per_s:
+        return metrics.server_tokens_per_s, "server"
+    return None, None
+
+
+def client_rate_text(metrics: ClientMetrics) -> str:
+    """``1,712 tok/s``, or ``– (too short)`` when the output was too short to time."""
+    if metrics.client_tokens_per_s is not None and not client_rate_is_reliable(metrics):
+        return "– (too short)"
+    return format_rate(metrics.client_tokens_per_s)
+
+
 def metrics_line(result: CompletionResult | None) -> str:
     """The line that ends an exchange: TTFT, client and server speed, queue, usage, finish."""
     if result is None:
@@ -32,7 +67,7 @@ def metrics_line(result: CompletionResult | None) -> str:
     metrics = result.metrics
     parts = [
         f"TTFT {format_seconds(metrics.time_to_first_token_s)}",
-        f"client {format_rate(metrics.client_tokens_per_s)}",
+        f"client {client_rate_text(metrics)}",
         f"server {format_rate(metrics.server_tokens_per_s)}",
     ]
     if result.time_info is not None and result.time_info.queue_time is not None:

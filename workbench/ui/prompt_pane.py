@@ -9,17 +9,21 @@ then those of recent session files, read off the UI thread the first time they a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from typing import Any, Callable, ClassVar, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from workbench.api.request import Prompt
+from workbench.ui.key_hints import hint
 from workbench.ui.prompt_forms import (
     FORM_TITLES,
     PROMPT_FORMS,
@@ -57,16 +61,27 @@ class PromptPane(Vertical):
     HELP = """\
 ## Prompt
 
-Write the prompt here; **ctrl+j** sends it (also ctrl+enter / alt+enter where your terminal
-delivers them). **ctrl+t** switches the prompt form:
+Write the prompt here; **{keys:send}** sends it (the later keys only where your terminal
+delivers them). **{key:prompt_form}** switches the prompt form:
 
 - *text*: the whole text is one prompt;
 - *batch*: one prompt per block, blocks separated by a line holding only `---`;
 - *token ids*: a JSON array `[1, 2, 3]`, or an array of arrays for a batch.
 
-**ctrl+e** opens the prompt in `$EDITOR`. **alt+up** / **alt+down** recall earlier prompts
+**{key:edit}** opens the prompt in `$EDITOR`. **alt+up** / **alt+down** recall earlier prompts
 (this session's, then those of recent sessions); past the newest, your draft comes back.
 """
+
+    @dataclass
+    class FormChanged(Message):
+        """The prompt form was switched (the border title says which form is active)."""
+
+        pane: PromptPane
+        form: PromptForm
+
+        @property
+        def control(self) -> PromptPane:
+            return self.pane
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -182,6 +197,7 @@ delivers them). **ctrl+t** switches the prompt form:
     def watch_form(self, form: PromptForm) -> None:
         self.error = None
         self._update_titles()
+        self.post_message(self.FormChanged(self, form))
 
     def watch_error(self, error: str | None) -> None:
         line = self.query_one(".prompt-error", Static)
@@ -190,7 +206,9 @@ delivers them). **ctrl+t** switches the prompt form:
 
     def _update_titles(self) -> None:
         self.editor.border_title = FORM_TITLES[self.form]
-        self.editor.border_subtitle = "ctrl+j send · ctrl+t form · ctrl+e $EDITOR"
+        self.editor.border_subtitle = hint(
+            self, "{key:send} send · {key:prompt_form} form · {key:edit} $EDITOR"
+        )
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         # Editing clears a stale complaint; it is re-checked on the next send.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -33,6 +33,7 @@ from textual.widgets import Footer, Input, Label, Static
 from workbench.sessions.index import SessionSummary
 from workbench.sessions.model import Session
 from workbench.sessions.store import SearchIndex, SessionStore, SessionStoreError
+from workbench.ui.key_hints import hint
 
 TIME_WIDTH = 16
 MODEL_WIDTH = 22
@@ -63,7 +64,8 @@ class SessionTable(ScrollView, can_focus=True):
         "session-table--dim",
     }
     DEFAULT_CSS = """
-    SessionTable { height: 1fr; background: $surface; }
+    SessionTable { height: 1fr; background: $surface; border-left: blank; }
+    SessionTable:focus { border-left: heavy $text-primary; }
     SessionTable > .session-table--header { text-style: bold; color: $text-muted; }
     SessionTable > .session-table--cursor { background: $primary 40%; }
     SessionTable:focus > .session-table--cursor { background: $primary 70%; }
@@ -179,7 +181,7 @@ class SessionTable(ScrollView, can_focus=True):
 
 
 class RenameScreen(ModalScreen[str | None]):
-    """Ask for a new title (enter saves, esc cancels)."""
+    """Ask for a new title (enter saves, esc cancels, as the keymap has them)."""
 
     DEFAULT_CSS = """
     RenameScreen { align: center middle; }
@@ -188,7 +190,10 @@ class RenameScreen(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("enter", "save", "Save", id="rename.save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="rename.cancel"),
+    ]
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -196,12 +201,14 @@ class RenameScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("New title (enter to save, esc to cancel)")
+            yield Label(
+                hint(self, "New title ({key:rename.save} saves, {key:rename.cancel} cancels)"),
+                markup=False,
+            )
             yield Input(value=self._title, id="new-title")
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+    def action_save(self) -> None:
+        self.dismiss(self.query_one("#new-title", Input).value)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -214,10 +221,13 @@ class SessionBrowser(Screen[Session | None]):
 ## Sessions
 
 Every session is one TOML file in the session folder (shown at the top), newest first.
-Type to search titles, prompts and outputs (all words must match, any case); ↑/↓ and
-PgUp/PgDn move. **enter** opens the session in the workbench, **ctrl+n** starts a new one,
-**f2** renames, **f3** duplicates, **ctrl+d** moves it to the trash (`.trash/` in the folder)
-and **ctrl+u** brings it back, **ctrl+r** replays it. Files that cannot be read are listed in
+Type to search titles, prompts and outputs (all words must match, any case);
+**{key:sessions.clear_search}** clears the search. ↑/↓ and PgUp/PgDn move. **{key:sessions.open}**
+opens the session in the workbench, **{key:sessions.new}** starts a new one,
+**{key:sessions.rename}** renames, **{key:sessions.duplicate}** duplicates,
+**{key:sessions.delete}** moves it to the trash (`.trash/` in the folder) and
+**{key:sessions.restore}** brings it back, **{key:sessions.replay}** replays it.
+**{key:sessions.close}** goes back to the workbench. Files that cannot be read are listed in
 red with the reason; the workbench never changes or deletes them.
 """
 
@@ -236,9 +246,12 @@ red with the reason; the workbench never changes or deletes them.
         Binding("f3", "duplicate", "Copy", id="sessions.duplicate", priority=True,
                 tooltip="Duplicate the highlighted session"),
         Binding("ctrl+d", "delete", "Delete", id="sessions.delete", priority=True,
-                tooltip="Move the highlighted session to the trash (ctrl+u restores it)"),
-        Binding("ctrl+u", "restore", "Undo", id="sessions.restore", priority=True,
+                tooltip="Move the highlighted session to the trash (Undo restores it)"),
+        # ctrl+z, not ctrl+u: in the search box ctrl+u is the shell's "clear the line".
+        Binding("ctrl+z", "restore", "Undo", id="sessions.restore", priority=True,
                 tooltip="Restore the session deleted last"),
+        Binding("ctrl+u", "clear_search", "Clear search", id="sessions.clear_search",
+                priority=True, show=False, tooltip="Clear the search box"),
         Binding("ctrl+r", "replay", "Replay", id="sessions.replay", priority=True,
                 tooltip="Re-send the session's requests and compare the outputs"),
         Binding("escape", "close", "Close", id="sessions.close"),
@@ -248,12 +261,25 @@ red with the reason; the workbench never changes or deletes them.
         Binding("pagedown", "page(1)", "Page down", show=False),
     ]
 
-    def __init__(self, store: SessionStore | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        store: SessionStore | None = None,
+        *,
+        new_session: Callable[[], Session] = Session.new,
+        client: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """``new_session`` makes the empty session that "new" opens (the app's endpoint and
+        profile); ``client`` is what a replay sends with (None: the replay screen builds one
+        from the environment)."""
         super().__init__(**kwargs)
         self.store = store if store is not None else SessionStore()
+        self.new_session = new_session
+        self.client = client
         self.summaries: list[SessionSummary] = []
         self.search_index: SearchIndex | None = None
-        self.trashed: list[Path] = []
+        self.trashed: list[tuple[Path, str]] = []
+        """(file in the trash, its title) per delete, last one last: what Undo restores."""
         self._listing_pending = True
         self._provisional = False
         self._generation = 0
@@ -413,13 +439,12 @@ red with the reason; the workbench never changes or deletes them.
             self.dismiss(session)
 
     def action_new(self) -> None:
-        current = getattr(self.app, "session", None)
-        self.dismiss(
-            Session.new(
-                profile=getattr(current, "profile", None),
-                base_url=getattr(current, "base_url", None),
-            )
-        )
+        self.dismiss(self.new_session())
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.focus()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -464,21 +489,27 @@ red with the reason; the workbench never changes or deletes them.
         except (SessionStoreError, OSError) as error:
             self.notify(str(error), severity="error")
             return
-        self.trashed.append(trashed)
+        self.trashed.append((trashed, current.title))
         self.reload()
-        self.notify(f"Moved “{current.title}” to the trash — ctrl+u restores it.")
+        self.notify(
+            f"Moved “{current.title}” to the trash — "
+            + hint(self, "{key:sessions.restore} restores it."),
+            markup=False,
+        )
 
     def action_restore(self) -> None:
         if not self.trashed:
             self.notify("Nothing deleted here to restore.", severity="warning")
             return
+        trashed, title = self.trashed.pop()
         try:
-            restored = self.store.restore(self.trashed.pop())
+            restored = self.store.restore(trashed)
         except (SessionStoreError, OSError) as error:
-            self.notify(str(error), severity="error")
+            self.notify(str(error), severity="error", markup=False)
             return
         self.reload(keep=restored)
-        self.notify(f"Restored {restored.name}.")
+        # The same name the delete toast used: the title, not the file.
+        self.notify(f"Restored “{title}”.", markup=False)
 
     def action_replay(self) -> None:
         session = self._load_selected()
@@ -486,4 +517,6 @@ red with the reason; the workbench never changes or deletes them.
             return
         from workbench.ui.replay_screen import ReplayScreen
 
-        self.app.push_screen(ReplayScreen(session, store=self.store), lambda _: self.reload())
+        self.app.push_screen(
+            ReplayScreen(session, store=self.store, client=self.client), lambda _: self.reload()
+        )

@@ -63,7 +63,7 @@ class ParameterSidebar(VerticalScroll):
 
 Every field of the completion request. Empty means "not sent" (the server's default).
 A broken rule is shown under the field in red and sending is refused until it is fixed.
-**ctrl+r** resets every field to the defaults from the config file.
+**{key:reset_parameters}** resets every field to the defaults from the config file.
 """
 
     @dataclass

@@ -35,8 +35,9 @@ class Transcript(VerticalScroll):
 
 Each exchange shows its prompt, each choice as it arrives, the finish reason and a metrics
 line (time to first token, client and server tok/s, queue time, usage). Scroll up to stop
-following the stream; scroll to the bottom to follow again. **ctrl+l** shows the logprobs of
-the last exchange; **ctrl+y** copies its text.
+following the stream; scroll to the bottom to follow again. **{key:logprobs}** shows the
+logprobs of the last exchange; **{key:copy}** copies its text; **{key:clear}** clears the
+transcript and starts a new session.
 """
 
     def __init__(self, hint: str = "", *, id: str | None = None) -> None:
