@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterable
 from rich.text import Text
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -94,7 +95,11 @@ class WorkbenchApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "workbench"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [
+        *APP_BINDINGS,
+        Binding("shift+pageup", "transcript_page(-1)", "Transcript page up", show=False),
+        Binding("shift+pagedown", "transcript_page(1)", "Transcript page down", show=False),
+    ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     def __init__(
@@ -490,7 +495,7 @@ class WorkbenchApp(App[None]):
         self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
-        last = self.transcript.last
+        last = self.transcript.selected
         text = last.completion_text if last is not None else ""
         if not text:
             self._tell("No completion to copy yet.", severity="warning")
@@ -568,7 +573,12 @@ class WorkbenchApp(App[None]):
             if exchange.metrics is not None:
                 result.metrics = exchange.metrics
             await self.transcript.show_recorded(
-                exchange.request, result, exchange.status, exchange.error, render
+                exchange.request,
+                result,
+                exchange.status,
+                exchange.error,
+                render,
+                started_at=exchange.started_at,
             )
         self.session = session
         if session.exchanges:
@@ -615,7 +625,7 @@ class WorkbenchApp(App[None]):
         self.prompt_pane.cycle_form()
 
     def action_logprobs(self) -> None:
-        last = self.transcript.last
+        last = self.transcript.selected
         if last is None:
             self._tell("No exchange yet.", severity="warning")
             return
@@ -644,6 +654,36 @@ class WorkbenchApp(App[None]):
         self._tell("Parameters reset to defaults.")
 
     # -- messages -----------------------------------------------------------------------------
+
+    def on_transcript_exchange_action(self, event: Transcript.ExchangeAction) -> None:
+        """An exchange picked with the transcript's cursor: copy, export, prompt again, logprobs."""
+        exchange = event.exchange
+        if event.action == "copy":
+            text = exchange.completion_text
+            if not text:
+                self._tell("That exchange has no completion to copy.", severity="warning")
+                return
+            self.copy_to_clipboard(text)
+            self._tell(f"Copied {len(text):,} characters of exchange #{exchange.number}.")
+        elif event.action == "export":
+            from workbench.ui.export_screen import ExportScreen
+
+            base_url = None if self.offline else self.endpoint.base_url
+            self.push_screen(ExportScreen(exchange.request, base_url))
+        elif event.action == "resend":
+            request = exchange.request
+            self.prompt_pane.load_prompt(request.prompt)
+            self.sidebar.fill({name: getattr(request, name) for name in FIELD_NAMES})
+            self.prompt_pane.editor.focus()
+            self._tell(f"Prompt and parameters of exchange #{exchange.number} loaded: ctrl+j sends.")
+        elif event.action == "logprobs":
+            from workbench.ui.logprobs_screen import LogprobsScreen
+
+            self.push_screen(LogprobsScreen({i: v.logprobs for i, v in exchange.choices.items()}))
+
+    def action_transcript_page(self, pages: int) -> None:
+        """shift+pageup / shift+pagedown: scroll the transcript without leaving the prompt."""
+        self.transcript.page(pages)
 
     @on(ParameterSidebar.Changed)
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:
