@@ -165,8 +165,9 @@ class WrappedText:
         return self._rows[index], self._starts[index]
 
     def estimated_rows(self, width: int) -> int:
-        """Rows at ``width`` without wrapping: exact once wrapped there, else a lower bound
-        good enough for a scrollbar (one pass over the paragraphs' lengths)."""
+        """Rows at ``width`` without wrapping: exact once wrapped there, else an estimate
+        from the paragraphs' lengths (exact for text without spaces or wide characters; good
+        enough for a scrollbar until the text is scrolled to and wrapped for real)."""
         if width == self._width:
             return len(self._rows)
         width = max(1, width)

@@ -530,15 +530,11 @@ bottom to follow again.
             self._styling_task = None
 
     async def wait_styled(self) -> None:
-        """Until every finished text that has been drawn is styled (tests, snapshots)."""
-        while self._styling_task is not None or self._styling:
-            if self._styling_task is None:
-                self._prepare_visible()
-            task = self._styling_task
-            if task is not None:
-                await task
-            else:
-                break
+        """Until every finished text on screen is styled (tests and snapshots wait on this)."""
+        self._prepare_visible()
+        while self._styling_task is not None:
+            await self._styling_task
+            self._prepare_visible()
 
     # -- following, scrolling -----------------------------------------------------------------
 
