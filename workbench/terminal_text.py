@@ -9,12 +9,17 @@ are shown too: some terminals treat U+009B as CSI.
 
 from __future__ import annotations
 
+import re
+
 CONTROL_ESCAPES: dict[int, str] = {
     code: f"\\x{code:02x}"
     for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
     if code not in (0x09, 0x0A)
 }
 """Every control character but newline and tab, mapped to its visible ``\\xNN`` form."""
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def visible_controls(text: str) -> str:
@@ -28,5 +33,10 @@ _FOR_ROWS = {0x0D: None, 0x09: "    "}
 
 
 def display_text(text: str) -> str:
-    """``text`` as a line-based view draws it: CR dropped, tabs as spaces, controls visible."""
+    """``text`` as a line-based view draws it: CR dropped, tabs as spaces, controls visible.
+
+    Text with nothing to change is returned as it is (the same object: a long completion is
+    then held once, not once as received and once as shown)."""
+    if "\t" not in text and _CONTROL.search(text) is None:
+        return text
     return visible_controls(text.translate(_FOR_ROWS))

@@ -81,10 +81,9 @@ class WrappedText:
     changes a character, so ``"".join(rows)`` plus the newlines between paragraphs is the text.
     """
 
-    __slots__ = ("_chunks", "_length", "_paragraphs", "_paragraph_start", "_rows", "_starts", "_width")
+    __slots__ = ("_length", "_paragraphs", "_paragraph_start", "_rows", "_starts", "_width")
 
     def __init__(self, text: str = "") -> None:
-        self._chunks: list[str] = []
         self._length = 0
         # Logical lines (split at "\n"); only the last one can still grow.
         self._paragraphs: list[str] = [""]
@@ -97,9 +96,9 @@ class WrappedText:
 
     @property
     def text(self) -> str:
-        if len(self._chunks) > 1:
-            self._chunks = ["".join(self._chunks)]
-        return self._chunks[0] if self._chunks else ""
+        """The whole text (joined on demand: only the paragraphs are kept, not a second copy)."""
+        paragraphs = self._paragraphs
+        return paragraphs[0] if len(paragraphs) == 1 else "\n".join(paragraphs)
 
     @property
     def length(self) -> int:
@@ -115,7 +114,6 @@ class WrappedText:
         """Add text at the end; the cost is proportional to ``text``, not to the whole."""
         if not text:
             return
-        self._chunks.append(text)
         self._length += len(text)
         first, *rest = text.split("\n")
         if first:

@@ -204,6 +204,7 @@ bottom to follow again.
         self._match_index = -1
         self._search_query = ""
         self._exchange_count = 0
+        self._measure_scheduled = False
         if hint:
             self._add_entry(Hint(hint))
 
@@ -248,9 +249,18 @@ bottom to follow again.
         self._content_changed()
 
     def _content_changed(self) -> None:
-        if self._width:
-            self._measure()
+        # Measured once per turn of the event loop, however many entries changed (a session
+        # loading a thousand exchanges sets the virtual size once, not a thousand times).
+        if not self._measure_scheduled:
+            self._measure_scheduled = True
+            self.call_later(self._measure_pending)
         self.refresh()
+
+    def _measure_pending(self) -> None:
+        if self._measure_scheduled:
+            self._measure_scheduled = False
+            if self._width:
+                self._measure()
 
     def _measure(self) -> None:
         """Heights of the stale entries, the row each entry starts at, the virtual size."""
@@ -276,6 +286,7 @@ bottom to follow again.
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def _remeasure_all(self) -> None:
+        self._measure_scheduled = False
         self._stale = set(range(len(self._entries)))
         self._strips.clear()
         self._measure()
@@ -396,6 +407,8 @@ bottom to follow again.
         if width != self._width:
             self._width = width
             self._remeasure_all()
+        else:
+            self._measure_pending()
         for _ in range(3):  # exact heights can move the window; settles in one or two rounds
             top = int(self.scroll_y)
             bottom = top + self.scrollable_content_region.height
@@ -544,6 +557,7 @@ bottom to follow again.
 
     def page(self, pages: int) -> None:
         """Scroll by whole pages (the app binds shift+pageup/pagedown to it, from the prompt)."""
+        self._measure_pending()
         height = max(1, self.scrollable_content_region.height - 1)
         self.scroll_to(y=self.scroll_y + pages * height, animate=False)
 
@@ -558,6 +572,7 @@ bottom to follow again.
     def scroll_to_exchange(self, index: int) -> None:
         """Bring exchange ``index``'s header into view (its start at the top if it is long)."""
         exchanges = self.exchanges
+        self._measure_pending()
         if not 0 <= index < len(exchanges) or not self._width:
             return
         position = self._index[id(exchanges[index])]
@@ -636,6 +651,7 @@ bottom to follow again.
         return match
 
     def _scroll_to_match(self, match: Match) -> None:
+        self._measure_pending()
         if not self._width:
             return
         position = self._index.get(id(match.entry))
