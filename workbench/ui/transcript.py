@@ -340,6 +340,7 @@ bottom to follow again.
             if isinstance(entry, ExchangeView):
                 entry.transcript = None
         self._entries, self._heights, self._starts, self._index = [], [], [0], {}
+        self._stale.clear()
         self._exchange_count = 0
         self._styling.clear()
         self.cursor = None
