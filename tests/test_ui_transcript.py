@@ -183,3 +183,25 @@ async def test_a_big_session_wraps_and_styles_only_what_is_on_screen() -> None:
         await transcript.wait_styled()
         assert outputs[0].content.width and outputs[0].spans
         assert "prompt 0" in transcript.visible_text()
+
+
+async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_picks_an_exchange() -> None:
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        for number in range(2):
+            request, result = _recorded(number)
+            await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        assert transcript.scroll_y == 0
+        # Row 0 is "#1 · m", row 1 "▶ prompt 0…": columns count from the widget's left edge.
+        selected = transcript.get_selection(Selection(Offset(3, 0), Offset(5, 1)))
+        assert selected is not None
+        assert selected[0] == "#1 · m\n▶ "
+        await pilot.click(Transcript, offset=(10, 2))
+        assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]

@@ -28,12 +28,14 @@ from typing import Any, Callable, ClassVar, Literal
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.timer import Timer
 
@@ -455,7 +457,42 @@ bottom to follow again.
         if strip is None:
             strip = self._draw_row(block, index, width, bar_state, matches)
             self._strips[key] = strip
-        return strip
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(row)) is not None:
+            start, end = span
+            end = strip.cell_length if end == -1 else end
+            selected = self.screen.get_component_rich_style("screen--selection")
+            start = max(start, GUTTER)
+            if end > start:
+                before, chosen, after = strip.divide([start, end, strip.cell_length])
+                strip = Strip.join([before, chosen.apply_style(selected), after])
+        # Offsets tell the screen which row and column a mouse position is (text selection).
+        return strip.apply_offsets(0, row)
+
+    ALLOW_SELECT = True
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: the rows between the selection's ends, without the gutter."""
+        self._measure_pending()
+        total = self._starts[-1]
+        if not total or not self._width:
+            return None
+        first = selection.start.y if selection.start is not None else 0
+        last = min(selection.end.y if selection.end is not None else total - 1, total - 1)
+        rows = []
+        for row in range(first, last + 1):
+            found = self._locate(row)
+            rows.append(found[1].content.row(found[2])[0].rstrip() if found is not None else "")
+        # Rows before the selection are left empty (only their count matters to extract).
+        text = "\n" * first + "\n".join(rows)
+
+        def shifted(offset: Offset | None) -> Offset | None:
+            return None if offset is None else Offset(max(0, offset.x - GUTTER), offset.y)
+
+        return Selection(shifted(selection.start), shifted(selection.end)).extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     def _bar_state(self, entry: Entry) -> str:
         if not isinstance(entry, ExchangeView):
@@ -594,8 +631,15 @@ bottom to follow again.
     def watch_cursor(self, old: int | None, new: int | None) -> None:
         self._strips.clear()
         self.refresh()
-        if new is not None:
-            self.scroll_to_exchange(new)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on an exchange puts the cursor there (without scrolling)."""
+        self._measure_pending()
+        found = self._locate(int(self.scroll_y) + event.y)
+        if found is not None:
+            entry = self._entries[found[0]]
+            if isinstance(entry, ExchangeView):
+                self.cursor = entry.number - 1
 
     def scroll_to_exchange(self, index: int) -> None:
         """Bring exchange ``index``'s header into view (its start at the top if it is long)."""
@@ -618,6 +662,7 @@ bottom to follow again.
             self.cursor = count - 1 if step < 0 else 0
         else:
             self.cursor = max(0, min(count - 1, self.cursor + step))
+        self.scroll_to_exchange(self.cursor)
 
     def action_exchange(self, action: ExchangeActionName) -> None:
         exchange = self.selected
