@@ -31,6 +31,8 @@ HOOKS = (
     ("workbench.ui.app", "WorkbenchApp", "action_send"),
     ("workbench.ui.exchange_view", "ExchangeView", "flush"),
     ("workbench.ui.exchange_view", "ExchangeView", "finish"),
+    ("workbench.ui.transcript", "Transcript", "_prepare_visible"),
+    ("workbench.ui.transcript", "Transcript", "_measure"),
     ("workbench.sessions.store", "SessionStore", "save"),
 )
 

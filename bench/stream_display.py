@@ -19,7 +19,8 @@ Screen times come from replaying the recorded terminal output through pyte after
 CPU. Every run uses fresh WORKBENCH_CONFIG_DIR / WORKBENCH_DATA_DIR temp dirs.
 
 Usage: ``python bench/stream_display.py [--runs 5] [--only fast|slow|local] [--write-docs]
-[--json FILE] [--app workbench|standin|standin-log]``; diagnosis of one run: ``--trace FILE``
+[--json FILE] [--app workbench|standin|standin-log] [--vs standin-log]``. With ``--vs`` the two
+apps run alternately (≥ 5 each) and the output is issue 11's ratio table; diagnosis of one run: ``--trace FILE``
 (timeline from ``bench/_app_tracer.py`` hooks; add ``PYTHONASYNCIODEBUG=1`` to name loop
 callbacks over 10 ms) or ``--profile FILE`` (py-spy; summarise with ``bench/_profile_summary.py``).
 Needs ``pyte`` (dev extra).
@@ -460,6 +461,78 @@ def run_all(app: str, runs: int, scenarios: tuple[Scenario, ...], use_standin_si
 
 
 DOCS_HEADING = "## Streaming display (bench/stream_display.py)"
+VS_DOCS_HEADING = "## Streaming display against the plain Log app (bench/stream_display.py --vs standin-log)"
+
+# The ratio table of issue 11: metric, what it is, and the target — a ratio to the reference
+# app measured in the same run, or an absolute limit where a ratio means nothing.
+RATIO_ROWS = (
+    ("lag_ms", "display lag (last token → on screen), ms", ("ratio", 1.0)),
+    ("cpu_s", "CPU, send → last token, s", ("ratio", 1.0)),
+    ("cpu_to_idle_s", "CPU, send → idle (end-of-stream work included), s", ("ratio", 1.15)),
+    ("startup_s", "startup to a usable prompt, s", ("ratio", 1.2)),
+    ("rss_mb", "peak RSS after the stream, MB", ("absolute", 70.0)),
+    ("key_ms", "key latency while streaming (median), ms", ("ratio", 1.0)),
+    ("term_mb", "terminal bytes, send → quiet, MB", ("absolute", None)),
+)
+
+
+def run_interleaved(
+    apps: tuple[str, str], runs: int, scenarios: tuple[Scenario, ...], use_standin_sim: bool, log=print
+) -> dict[str, dict[Scenario, list[RunResult]]]:
+    """``runs`` launches of each app per scenario, alternating (A B, B A, A B …) so that a
+    change in the machine's load during the run falls on both apps alike."""
+    results: dict[str, dict[Scenario, list[RunResult]]] = {app: {} for app in apps}
+    sims: dict[int, SimWithMarker] = {}
+    try:
+        for scenario in scenarios:
+            sim = sims.get(scenario.rate) or sims.setdefault(scenario.rate, SimWithMarker(scenario.rate, use_standin_sim))
+            for index in range(runs):
+                for app in apps if index % 2 == 0 else apps[::-1]:
+                    result = measure_once(app, scenario, sim)
+                    results[app].setdefault(scenario, []).append(result)
+                    summary = ", ".join(f"{m}={format_value(m, getattr(result, m))}" for m, _, _ in RATIO_ROWS)
+                    log(
+                        f"{scenario.name} {app} run {index + 1}/{runs}: {summary}; load {os.getloadavg()[0]:.2f}"
+                        + (f" PROBLEMS: {result.problems}" if result.problems else "")
+                    )
+    finally:
+        for sim in sims.values():
+            sim.close()
+    return results
+
+
+def _spread(runs: list[RunResult], metric: str) -> str:
+    values = sorted(getattr(run, metric) for run in runs if getattr(run, metric) is not None)
+    if not values:
+        return "—"
+    median = format_value(metric, statistics.median(values))
+    if len(values) == 1:
+        return median
+    return f"{median} ({format_value(metric, values[0])}–{format_value(metric, values[-1])})"
+
+
+def ratio_table(app: str, reference: str, results: dict[str, dict[Scenario, list[RunResult]]], scenario: Scenario) -> str:
+    """Issue 11's table for one scenario: medians (min–max) of both apps, the ratio, the target."""
+    ours, theirs = results[app][scenario], results[reference][scenario]
+    lines = [
+        f"| {scenario.name} | {app} | {reference} | ratio | target | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for metric, title, (kind, limit) in RATIO_ROWS:
+        mine, base = median_of(ours, metric), median_of(theirs, metric)
+        ratio = mine / base if mine is not None and base else None
+        if metric == "term_mb":
+            limit = SSH_TERM_MB if scenario.ssh else TARGETS["term_mb"][0]
+        if kind == "ratio":
+            target = f"≤ {limit:g}×"
+            met = ratio is not None and ratio <= limit
+        else:
+            target = f"≤ {limit:g} MB"
+            met = mine is not None and mine <= limit
+        verdict_text = "ok" if met else ("MISSED" if (ratio if kind == "ratio" else mine) is not None else "n/a")
+        shown_ratio = f"{ratio:.2f}×" if ratio is not None else "—"
+        lines.append(f"| {title} | {_spread(ours, metric)} | {_spread(theirs, metric)} | {shown_ratio} | {target} | {verdict_text} |")
+    return "\n".join(lines)
 
 
 def print_timeline(result: RunResult, trace: Path) -> None:
@@ -502,7 +575,7 @@ RESULTS_START = "<!-- stream_display results: generated by bench/stream_display.
 RESULTS_END = "<!-- end of stream_display results -->"
 
 
-def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md") -> None:
+def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md", heading: str = DOCS_HEADING) -> None:
     """Put ``body`` into this benchmark's section of docs/benchmarks.md.
 
     Only the text between the RESULTS markers is replaced, so hand-written findings around
@@ -511,11 +584,11 @@ def write_docs_section(body: str, path: Path = REPO / "docs/benchmarks.md") -> N
     """
     generated = f"{RESULTS_START}\n{body.strip()}\n{RESULTS_END}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(DOCS_HEADING)
+    start = text.find(heading)
     if start < 0:
-        text = text.rstrip() + f"\n\n{DOCS_HEADING}\n\n{generated}\n"
+        text = text.rstrip() + f"\n\n{heading}\n\n{generated}\n"
     else:
-        following = text.find("\n## ", start + len(DOCS_HEADING))
+        following = text.find("\n## ", start + len(heading))
         end = following + 1 if following >= 0 else len(text)
         section = text[start:end]
         if RESULTS_START in section and RESULTS_END in section:
@@ -533,6 +606,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Streaming-display benchmark of the workbench TUI in a real pty.")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--app", choices=("workbench", "standin", "standin-log"), default="workbench")
+    parser.add_argument(
+        "--vs",
+        choices=("standin", "standin-log"),
+        help="interleaved runs of --app and this reference app; prints issue 11's ratio table "
+        "(default scenarios: 20,000 tok @ 10,000 tok/s, local and SSH)",
+    )
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
     parser.add_argument("--only", choices=("fast", "slow", "local"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
@@ -548,6 +627,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.only == "local":
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
     use_standin_sim = args.standin_sim or not _workbench_sim_importable()
+    if args.vs:
+        if args.only is None:
+            scenarios = tuple(s for s in SCENARIOS if s.rate == 10_000)
+        return compare_apps(args, scenarios, use_standin_sim)
     if args.profile:
         sim = SimWithMarker(scenarios[0].rate, use_standin_sim)
         try:
@@ -582,6 +665,39 @@ def main(argv: list[str] | None = None) -> int:
             f"{os.getloadavg()[0]:.2f}. App: `{args.app}`, median of {args.runs} runs, {COLUMNS}x{ROWS} pty.\n\n{table}\n"
         )
         write_docs_section(body)
+    return 0
+
+
+def compare_apps(args: argparse.Namespace, scenarios: tuple[Scenario, ...], use_standin_sim: bool) -> int:
+    if args.app == args.vs:
+        print("--vs names the app being measured; pick another reference", file=sys.stderr)
+        return 2
+    machine = machine_description()
+    started = datetime.now(timezone.utc)
+    load_before = os.getloadavg()
+    results = run_interleaved((args.app, args.vs), args.runs, scenarios, use_standin_sim)
+    load_after = os.getloadavg()
+    tables = "\n\n".join(ratio_table(args.app, args.vs, results, scenario) for scenario in scenarios)
+    header = (
+        f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine}. Load average (1/5/15 min) before "
+        f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
+        f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}. `{args.app}` against `{args.vs}`, "
+        f"{args.runs} run(s) each, alternating, {COLUMNS}x{ROWS} pty; medians (min–max)."
+    )
+    print()
+    print(header)
+    print()
+    print(tables)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {app: {s.name: [asdict(r) for r in runs] for s, runs in by_scenario.items()} for app, by_scenario in results.items()},
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
+    if args.write_docs:
+        write_docs_section(f"{header}\n\n{tables}\n", heading=VS_DOCS_HEADING)
     return 0
 
 

@@ -111,3 +111,19 @@ def test_docs_section_replaces_only_its_generated_part(tmp_path: Path) -> None:
     assert "new numbers" in text
     assert "keep me" in text and "prose" in text and "keep too" in text
     assert text.index(DOCS_HEADING) < text.index("new numbers") < text.index("prose") < text.index("## Later")
+
+
+def test_ratio_table_compares_medians_and_checks_each_target() -> None:
+    from stream_display import SCENARIOS, RunResult, ratio_table
+
+    scenario = SCENARIOS[0]
+    ours = [RunResult(lag_ms=v, cpu_s=2.0, cpu_to_idle_s=2.2, startup_s=0.6, rss_mb=65.0, key_ms=4.0, term_mb=1.5) for v in (30.0, 40.0, 50.0)]
+    theirs = [RunResult(lag_ms=v, cpu_s=1.0, cpu_to_idle_s=2.0, startup_s=0.5, rss_mb=48.0, key_ms=8.0, term_mb=1.0) for v in (40.0, 40.0, 45.0)]
+    table = ratio_table("workbench", "standin-log", {"workbench": {scenario: ours}, "standin-log": {scenario: theirs}}, scenario)
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()}
+    assert "40.0 (30.0–50.0)" in rows["display lag (last token → on screen), ms"]
+    assert "| 1.00× | ≤ 1× | ok |" in rows["display lag (last token → on screen), ms"]
+    assert "| 2.00× | ≤ 1× | MISSED |" in rows["CPU, send → last token, s"]
+    assert rows["CPU, send → idle (end-of-stream work included), s"].endswith("| 1.10× | ≤ 1.15× | ok |")
+    assert rows["peak RSS after the stream, MB"].endswith("| ≤ 70 MB | ok |")
+    assert rows["terminal bytes, send → quiet, MB"].endswith("| ≤ 2 MB | ok |")

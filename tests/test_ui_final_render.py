@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.ui.final_render import (
@@ -43,7 +43,28 @@ def test_code_fences_are_highlighted_and_prose_around_them_styled() -> None:
     )
 
 
+# No deadline: the first unlabelled fence loads every pygments lexer to guess (~0.3 s).
+@settings(deadline=None)
 @given(st.text(st.sampled_from(list("ab #*`_\n~py")), max_size=80))
 def test_rendering_never_changes_the_text(text: str) -> None:
     rendered = render_completion(text, "monokai")
     assert rendered is None or rendered.plain == text
+
+
+def test_a_window_inside_a_long_fence_is_highlighted_as_the_fence_language() -> None:
+    from workbench.ui.final_render import render_window
+
+    body = "\n".join(f"def f{i}(a):\n    return a + {i}" for i in range(500))
+    text = "Intro\n\n```python\n" + body + "\n```\nThe end.\n"
+    start = text.index("def f250")
+    end = start + 60
+    spans = render_window(text, start, end, "monokai")
+    assert spans
+    line_start = text.rfind("\n", 0, start) + 1
+    assert all(line_start <= span.start < span.end <= text.index("\n", end) + 1 for span in spans)
+    whole = render_completion(text, "monokai")
+    assert whole is not None
+    # The window's colours are the ones the whole text gets there (same lexer, same state).
+    window_styles = {(s.start, s.end, str(s.style)) for s in spans}
+    whole_styles = {(s.start, s.end, str(s.style)) for s in whole.spans if s.start >= line_start and s.end <= end}
+    assert whole_styles and whole_styles <= window_styles

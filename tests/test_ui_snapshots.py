@@ -65,6 +65,8 @@ def recorded(status: str, error: str | None = None) -> Any:
             result.usage = None
             result.time_info = None
         await app.transcript.show_recorded(request, result, status, error, app.final_renderer())
+        await pilot.pause()
+        await app.transcript.wait_styled()
         if status == "complete":
             for speed in (1500.0, 1650.0):
                 app.status_bar.add_speed(speed)
@@ -84,3 +86,52 @@ def test_main_screen_with_a_completed_exchange(snap_compare: Any, size: tuple[in
 def test_main_screen_with_a_failed_exchange(snap_compare: Any, size: tuple[int, int]) -> None:
     error = "truncated: the stream from 127.0.0.1:9 ended without [DONE] (connection closed)"
     assert snap_compare(snapshot_app(), terminal_size=size, run_before=recorded("error", error))
+
+
+def two_exchanges_with_a_cursor() -> Any:
+    """A header with changed parameters and a time, a completion that continues its prompt's
+    line, and the exchange cursor on the first exchange."""
+
+    async def run_before(pilot: Pilot) -> None:
+        from datetime import datetime, timezone
+
+        app: WorkbenchApp = pilot.app  # type: ignore[assignment]
+        app.prompt_pane.editor.cursor_blink = False
+        first = CompletionRequest(model="llama3.1-8b", prompt=PROMPT, max_tokens=256)
+        await app.transcript.show_recorded(
+            first, recorded_result(), "complete", None, app.final_renderer(),
+            started_at=datetime(2026, 12, 1, 9, 30, 5, tzinfo=timezone.utc),
+        )
+        second = CompletionRequest(
+            model="llama3.1-8b", prompt="It was a dark and stormy night", max_tokens=40,
+            temperature=0.2, seed=7, stop=["\n\n"],
+        )
+        joined = recorded_result()
+        joined.choices[0].text = "; the rain fell in torrents, except at occasional intervals."
+        joined.choices[0].finish_reason = "length"
+        await app.transcript.show_recorded(
+            second, joined, "complete", None, app.final_renderer(),
+            started_at=datetime(2026, 12, 1, 9, 31, 40, tzinfo=timezone.utc),
+        )
+        app.transcript.focus()
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.pause()
+        await app.transcript.wait_styled()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_headers_join_and_exchange_cursor(
+    snap_compare: Any, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        assert snap_compare(snapshot_app(), terminal_size=size, run_before=two_exchanges_with_a_cursor())
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -1,5 +1,5 @@
-"""The append-only output widget: incremental wrapping equals wrapping the whole text, and
-what reaches the terminal is safe."""
+"""The append-only wrapped text: incremental wrapping equals wrapping the whole text, row
+offsets are right, and what reaches the terminal is safe."""
 
 from __future__ import annotations
 
@@ -10,34 +10,53 @@ from textual.app import App, ComposeResult
 
 from workbench.api.request import CompletionRequest
 from workbench.api.types import TextDelta
-from workbench.ui.exchange_view import ExchangeView
-from workbench.ui.stream_text import StreamText, visible_controls, wrap_paragraph
+from workbench.ui.stream_text import WrappedText, display_text, visible_controls, wrap_paragraph
+from workbench.ui.transcript import Transcript
 
 text_piece = st.text(st.sampled_from(list("ab cd  efghij\n\u4e2d\u6587é")), max_size=30)
 
 
-def rows_of(widget: StreamText, width: int) -> list[str]:
-    widget._rewrap_all(width)
-    return list(widget._rows)
+def wrapped_whole(text: str, width: int) -> WrappedText:
+    whole = WrappedText(text)
+    whole.wrap(width)
+    return whole
 
 
 @given(st.lists(text_piece, max_size=25), st.integers(1, 30))
 @settings(max_examples=300)
 def test_appending_piece_by_piece_wraps_like_the_whole_text(pieces: list[str], width: int) -> None:
-    incremental = StreamText()
-    incremental._rewrap_all(width)  # a known width: appends re-wrap only the tail row
+    incremental = WrappedText()
+    incremental.wrap(width)  # a known width: each append re-wraps only the tail row
     for piece in pieces:
-        incremental._chunks.append(piece)  # bypass refresh (no app running)
-        first, *rest = piece.split("\n")
-        incremental._paragraphs[-1] += first
-        incremental._rewrap_tail_row(first)
-        for paragraph in rest:
-            incremental._paragraphs.append(paragraph)
-            incremental._tail_row_start = len(incremental._rows)
-            incremental._rows.extend(wrap_paragraph(paragraph, width))
-    whole = StreamText()
-    whole._paragraphs = "".join(pieces).split("\n")
-    assert incremental._rows == rows_of(whole, width)
+        incremental.append(piece)
+    whole = wrapped_whole("".join(pieces), width)
+    assert incremental.rows(width) == whole.rows(width)
+    count = incremental.row_count(width)
+    assert [incremental.row(i) for i in range(count)] == [whole.row(i) for i in range(count)]
+    assert incremental.text == "".join(pieces)
+
+
+@given(st.lists(text_piece, max_size=25), st.integers(1, 30))
+def test_row_offsets_point_at_the_rows_characters(pieces: list[str], width: int) -> None:
+    text = "".join(pieces)
+    wrapped = WrappedText()
+    for piece in pieces:  # appended before any width is known: wrapped all at once later
+        wrapped.append(piece)
+    for index in range(wrapped.row_count(width)):
+        row, start = wrapped.row(index)
+        assert text[start : start + len(row)] == row
+        if row:
+            assert wrapped.row_of_offset(start) == index
+
+
+@given(st.lists(st.text("abc\n", max_size=30), max_size=10), st.integers(1, 30))
+def test_the_estimate_is_exact_without_spaces_and_once_wrapped(pieces: list[str], width: int) -> None:
+    wrapped = WrappedText("".join(pieces))
+    estimate = wrapped.estimated_rows(width)  # no wrapping done for this
+    assert wrapped.width == 0
+    assert estimate == wrapped.row_count(width)
+    wrapped.append(" more words here")
+    assert wrapped.estimated_rows(width) == len(wrapped.rows(width))
 
 
 @given(st.text(max_size=200), st.integers(1, 40))
@@ -50,17 +69,20 @@ def test_rows_fit_and_keep_every_character(text: str, width: int) -> None:
 
 def test_control_characters_are_shown_not_sent_to_the_terminal() -> None:
     assert visible_controls("a\x1b[31mb\x07\n\tc\x9b") == "a\\x1b[31mb\\x07\n\tc\\x9b"
+    assert display_text("a\r\tb\x1b") == "a    b\\x1b"
 
 
-class _OneExchange(App[None]):
+class _OneTranscript(App[None]):
     def compose(self) -> ComposeResult:
-        yield ExchangeView(CompletionRequest(model="m", prompt="p\x1b]52;c;evil\x07"))
+        yield Transcript(id="transcript")
 
 
-async def test_exchange_view_keeps_raw_text_but_draws_it_safely() -> None:
-    app = _OneExchange()
+async def test_the_transcript_keeps_raw_text_but_draws_it_safely() -> None:
+    app = _OneTranscript()
     async with app.run_test(size=(60, 10)) as pilot:
-        view = app.query_one(ExchangeView)
+        transcript = app.query_one(Transcript)
+        request = CompletionRequest(model="m", prompt="p\x1b]52;c;evil\x07")
+        view = await transcript.start_exchange(request, flush_hz=60)
         view.feed(TextDelta(index=0, text="red \x1b[31mtext\tend"))
         view.flush()
         await pilot.pause()
@@ -68,8 +90,8 @@ async def test_exchange_view_keeps_raw_text_but_draws_it_safely() -> None:
         assert choice.completion_text == "red \x1b[31mtext\tend"  # copy/continue get it exact
         assert "\x1b" not in choice.output.text
         assert "\\x1b[31m" in choice.output.text
-        prompt = str(view.query_one(".prompt").render())
-        assert "\x1b" not in prompt and "\\x1b]52" in prompt
+        screen = transcript.visible_text()
+        assert "\x1b" not in screen and "\\x1b]52" in screen and "\\x1b[31m" in screen
 
 
 def test_long_prompts_are_clipped_in_the_transcript_with_a_count() -> None:

@@ -64,17 +64,11 @@ async def wait_finished(pilot: Pilot, count: int = 1) -> ExchangeView:
 
 
 def shown_text(view: ExchangeView) -> str:
-    """What the screen shows for an exchange, as plain text (prompt, choices, outcome, metrics)."""
-    parts = []
-    for widget in view.query("Static, StreamText"):
-        if not widget.display:
-            continue
-        text = getattr(widget, "text", None)
-        if text is None:
-            rendered = widget.render()
-            text = getattr(rendered, "plain", str(rendered))
-        parts.append(str(text))
-    return "\n".join(parts)
+    """What the screen shows for an exchange, as plain text (header, prompt, choices, outcome,
+    metrics), each block unwrapped."""
+    transcript = view.transcript
+    width = transcript._width if transcript is not None and transcript._width else 80
+    return view.shown_text(width)
 
 
 @dataclass(frozen=True)

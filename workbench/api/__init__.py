@@ -5,45 +5,109 @@ Nothing here imports Textual: the client is usable from the CLI, tests and scrip
 
 from __future__ import annotations
 
-from workbench.api.client import CompletionClient, CompletionStream, Timeouts
-from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
-from workbench.api.errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    InternalServerError,
-    InvalidBaseURLError,
-    InvalidHeaderError,
-    MissingAPIKeyError,
-    NotFoundError,
-    PaymentRequiredError,
-    PermissionDeniedError,
-    ProtocolError,
-    RateLimitError,
-    RequestTimeoutError,
-    StreamInterruptedError,
-    StreamTruncatedError,
-    UnprocessableEntityError,
-    WorkbenchAPIError,
-)
-from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
-from workbench.api.retry import RetryPolicy
-from workbench.api.types import (
-    Choice,
-    ChoiceFinished,
-    ClientMetrics,
-    CompletionResult,
-    RateLimits,
-    ResponseStarted,
-    StreamEvent,
-    StreamFinished,
-    TextDelta,
-    TimeInfo,
-    Usage,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# Loaded on first use (PEP 562): ``import workbench.api.request`` runs this file first, and
+# importing the client here would pull httpx (≈60 ms) into every start, even the TUI's first
+# frame, which needs only the request model and the field registry.
+_EXPORTS: dict[str, str] = {
+    "APIConnectionError": "workbench.api.errors",
+    "APIStatusError": "workbench.api.errors",
+    "APITimeoutError": "workbench.api.errors",
+    "AuthenticationError": "workbench.api.errors",
+    "BadRequestError": "workbench.api.errors",
+    "CEREBRAS_BASE_URL": "workbench.api.endpoint",
+    "Choice": "workbench.api.types",
+    "ChoiceFinished": "workbench.api.types",
+    "ClientMetrics": "workbench.api.types",
+    "CompletionClient": "workbench.api.client",
+    "CompletionRequest": "workbench.api.request",
+    "CompletionResult": "workbench.api.types",
+    "CompletionStream": "workbench.api.client",
+    "ConflictError": "workbench.api.errors",
+    "Endpoint": "workbench.api.endpoint",
+    "FieldError": "workbench.api.request",
+    "InternalServerError": "workbench.api.errors",
+    "InvalidBaseURLError": "workbench.api.errors",
+    "InvalidHeaderError": "workbench.api.errors",
+    "MissingAPIKeyError": "workbench.api.errors",
+    "NotFoundError": "workbench.api.errors",
+    "PaymentRequiredError": "workbench.api.errors",
+    "PermissionDeniedError": "workbench.api.errors",
+    "ProtocolError": "workbench.api.errors",
+    "RateLimitError": "workbench.api.errors",
+    "RateLimits": "workbench.api.types",
+    "RequestTimeoutError": "workbench.api.errors",
+    "RequestValidationError": "workbench.api.request",
+    "ResponseStarted": "workbench.api.types",
+    "RetryPolicy": "workbench.api.retry",
+    "StreamEvent": "workbench.api.types",
+    "StreamFinished": "workbench.api.types",
+    "StreamInterruptedError": "workbench.api.errors",
+    "StreamTruncatedError": "workbench.api.errors",
+    "TextDelta": "workbench.api.types",
+    "TimeInfo": "workbench.api.types",
+    "Timeouts": "workbench.api.client",
+    "UnprocessableEntityError": "workbench.api.errors",
+    "Usage": "workbench.api.types",
+    "WorkbenchAPIError": "workbench.api.errors",
+}
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from workbench.api.client import CompletionClient, CompletionStream, Timeouts
+    from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
+    from workbench.api.errors import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        InternalServerError,
+        InvalidBaseURLError,
+        InvalidHeaderError,
+        MissingAPIKeyError,
+        NotFoundError,
+        PaymentRequiredError,
+        PermissionDeniedError,
+        ProtocolError,
+        RateLimitError,
+        RequestTimeoutError,
+        StreamInterruptedError,
+        StreamTruncatedError,
+        UnprocessableEntityError,
+        WorkbenchAPIError,
+    )
+    from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
+    from workbench.api.retry import RetryPolicy
+    from workbench.api.types import (
+        Choice,
+        ChoiceFinished,
+        ClientMetrics,
+        CompletionResult,
+        RateLimits,
+        ResponseStarted,
+        StreamEvent,
+        StreamFinished,
+        TextDelta,
+        TimeInfo,
+        Usage,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.api' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # the next look-up is an ordinary one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __all__ = [
     "APIConnectionError",

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
@@ -103,7 +104,11 @@ class WorkbenchApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "workbench"
-    BINDINGS = APP_BINDINGS
+    BINDINGS = [
+        *APP_BINDINGS,
+        Binding("shift+pageup", "transcript_page(-1)", "Transcript page up", show=False),
+        Binding("shift+pagedown", "transcript_page(1)", "Transcript page down", show=False),
+    ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     # Where focus lands when nothing has it (at start, and when a browser tab or terminal
     # window regains focus before the app's own focus call): the prompt, not the first field
@@ -553,7 +558,7 @@ class WorkbenchApp(App[None]):
         self._tell("Transcript cleared; new session started.")
 
     def action_copy(self) -> None:
-        last = self.transcript.last
+        last = self.transcript.selected
         text = last.completion_text if last is not None else ""
         if not text:
             self._tell("No completion to copy yet.", severity="warning")
@@ -656,7 +661,12 @@ class WorkbenchApp(App[None]):
             if exchange.metrics is not None:
                 result.metrics = exchange.metrics
             await self.transcript.show_recorded(
-                exchange.request, result, exchange.status, exchange.error, render
+                exchange.request,
+                result,
+                exchange.status,
+                exchange.error,
+                render,
+                started_at=exchange.started_at,
             )
 
     def _recent_prompts(self) -> list[Any]:
@@ -683,18 +693,26 @@ class WorkbenchApp(App[None]):
         self.prompt_pane.cycle_form()
 
     def action_logprobs(self) -> None:
-        """The token inspector on the last finished exchange."""
-        if not self.session.exchanges:
-            self._tell("No finished exchange yet.", severity="warning")
+        """The token inspector on the exchange under the transcript's cursor (else the last)."""
+        selected = self.transcript.selected
+        if selected is None:
+            self._tell("No exchange yet.", severity="warning")
             return
-        exchange = self.session.exchanges[-1]
+        self.inspect_tokens(selected.number)
+
+    def inspect_tokens(self, number: int) -> None:
+        """Open the token inspector on exchange ``number`` (1 = the first of the session)."""
+        if not 1 <= number <= len(self.session.exchanges):
+            self._tell(
+                f"Exchange #{number} is still running: its tokens can be inspected once it ends.",
+                severity="warning",
+            )
+            return
+        exchange = self.session.exchanges[number - 1]
         from workbench.ui.token_inspector import TokenInspector
 
-        number = len(self.session.exchanges)
         self.push_screen(
-            TokenInspector(
-                exchange.request, exchange.choices, title=f"Tokens · exchange {number}"
-            ),
+            TokenInspector(exchange.request, exchange.choices, title=f"Tokens · exchange #{number}"),
             self._continue_from_inspector,
         )
 
@@ -726,6 +744,34 @@ class WorkbenchApp(App[None]):
         self._tell("Parameters reset to defaults.")
 
     # -- messages -----------------------------------------------------------------------------
+
+    def on_transcript_exchange_action(self, event: Transcript.ExchangeAction) -> None:
+        """An exchange picked with the transcript's cursor: copy, export, prompt again, logprobs."""
+        exchange = event.exchange
+        if event.action == "copy":
+            text = exchange.completion_text
+            if not text:
+                self._tell("That exchange has no completion to copy.", severity="warning")
+                return
+            self.copy_to_clipboard(text)
+            self._tell(f"Copied {len(text):,} characters of exchange #{exchange.number}.")
+        elif event.action == "export":
+            from workbench.ui.export_screen import ExportScreen
+
+            base_url = None if self.offline else self.endpoint.base_url
+            self.push_screen(ExportScreen(exchange.request, base_url))
+        elif event.action == "resend":
+            request = exchange.request
+            self.prompt_pane.load_prompt(request.prompt)
+            self.sidebar.show_request(request)
+            self.prompt_pane.editor.focus()
+            self._tell(f"Prompt and parameters of exchange #{exchange.number} loaded: ctrl+j sends.")
+        elif event.action == "logprobs":
+            self.inspect_tokens(exchange.number)
+
+    def action_transcript_page(self, pages: int) -> None:
+        """shift+pageup / shift+pagedown: scroll the transcript without leaving the prompt."""
+        self.transcript.page(pages)
 
     @on(ParameterSidebar.Changed)
     def _parameters_changed(self, event: ParameterSidebar.Changed) -> None:

@@ -11,10 +11,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from workbench.api.client import CompletionClient, CompletionStream
-from workbench.api.errors import WorkbenchAPIError
+from workbench.api.errors import APIStatusError, WorkbenchAPIError
 from workbench.api.request import CompletionRequest
 from workbench.api.types import (
     ChoiceFinished,
@@ -26,6 +25,9 @@ from workbench.api.types import (
 )
 from workbench.sessions.model import Session
 from workbench.ui.exchange_view import ExchangeView
+
+if TYPE_CHECKING:  # the client (and httpx) load when the app builds one, not with this module
+    from workbench.api.client import CompletionClient, CompletionStream
 
 # Until an exchange has finished with usage figures, assume the usual ~4 characters a token.
 DEFAULT_CHARS_PER_TOKEN = 4.0

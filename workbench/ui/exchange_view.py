@@ -1,28 +1,38 @@
-"""One exchange in the transcript: the prompt, each choice arriving live, then a metrics line.
+"""One exchange in the transcript, as blocks of lines: header, prompt, choices, outcome, metrics.
 
-Deltas are buffered and flushed into :class:`StreamText` widgets by a timer at most once per
-frame (or ~10 times a second over SSH), so a 3,000 tok/s stream costs a handful of appends a
-frame instead of thousands of re-renders. Highlighting happens once, when the stream ends.
+Not a widget: the :class:`~workbench.ui.transcript.Transcript` draws every exchange from one
+store of wrapped rows (design.md: "the transcript is lines, not widgets"). An exchange is a
+list of :class:`Block` s, each a run of text in one role (prompt, output, metrics …); the
+transcript asks each block for its rows at the current width and draws only the visible ones.
+
+Deltas are buffered and flushed into the output blocks by the transcript's timer at most once
+per frame (or ~10 times a second over SSH), so a 3,000 tok/s stream costs a handful of appends
+a frame. Highlighting happens once, after the stream ends, off the UI thread.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.message import Message
-from textual.timer import Timer
-from textual.widgets import Static
+from rich.text import Span
 
+from workbench.api.fields import BUILTIN_DEFAULTS, encode_escapes, request_values
 from workbench.api.request import CompletionRequest, prompt_kind
 from workbench.api.types import CompletionResult, TextDelta
-from workbench.ui.metrics_format import metrics_line
+from workbench.ui.metrics_format import fit_items, metrics_items
 from workbench.ui.prompt_forms import prompt_labels
-from workbench.ui.stream_text import StreamText, visible_controls
+from workbench.ui.stream_text import WrappedText, display_text
+
+if TYPE_CHECKING:
+    from workbench.ui.transcript import Transcript
 
 ExchangeStatus = Literal["streaming", "complete", "cancelled", "error"]
+
+PROMPT_MARK = "▶ "
+# Fields never named in a header: the model has its own place, the prompt is shown below it,
+# and streaming does not change what comes back.
+_NOT_IN_HEADER = {"model", "stream"}
 
 
 def _shorten(text: str, limit: int = 60) -> str:
@@ -59,43 +69,213 @@ def merge_logprobs(
     return merged
 
 
-class ChoiceView(Vertical):
-    """One choice: optional label, the echoed prompt (styled apart), the text, the finish reason."""
+def changed_parameters(request: CompletionRequest) -> str:
+    """The request's parameters that differ from the built-in defaults, as ``name=value``."""
+    parts = []
+    for name, value in request_values(request).items():
+        if name in _NOT_IN_HEADER or BUILTIN_DEFAULTS.get(name) == value:
+            continue
+        if isinstance(value, bool):
+            parts.append(name if value else f"{name}=off")
+        elif isinstance(value, (list, tuple)):
+            shown = ",".join(encode_escapes(str(item)) for item in value)
+            parts.append(f"{name}={shown}")
+        else:
+            parts.append(f"{name}={encode_escapes(str(value))}")
+    return " ".join(parts)
 
-    # Its children cover it (no border, no padding): drawn as plain background, one strip for
-    # all rows, instead of row by row through the styles cache on every streaming frame.
-    BLANK = True
 
-    DEFAULT_CSS = """
-    ChoiceView { height: auto; }
-    ChoiceView > .choice-label { color: $text-accent; text-style: bold; }
-    ChoiceView > .echo { color: $text-muted; text-style: italic; display: none; }
-    ChoiceView > .echo.-present { display: block; }
-    ChoiceView > .finish { color: $text-muted; height: auto; }
-    ChoiceView > .final-output { height: auto; }
+def header_text(number: int, request: CompletionRequest, started_at: datetime | None) -> str:
+    """``#3 · llama3.1-8b · temperature=0.2 seed=7 · 14:02:11`` (N as ``export --exchange N``)."""
+    parts = [f"#{number}", request.model or "(no model)"]
+    changed = changed_parameters(request)
+    if changed:
+        parts.append(changed)
+    if started_at is not None:
+        parts.append(started_at.astimezone().strftime("%H:%M:%S"))
+    return " · ".join(parts)
+
+
+class Block:
+    """A run of text drawn in one role; its rows come from a :class:`WrappedText`.
+
+    ``lead`` characters at the start are drawn in the prompt's role (the prompt a completion
+    continues on the same line). ``spans`` is the finished, highlighted rendering (character
+    spans over the text) once it is ready; until then the text is drawn plain. ``fit`` makes a
+    one-row block whose text is chosen per width from items ranked by importance.
     """
 
-    def __init__(
-        self, index: int, label: str | None, echo_expected: str | None, raw_tokens: bool
-    ) -> None:
+    __slots__ = (
+        "role",
+        "content",
+        "lead",
+        "spans",
+        "span_starts",
+        "span_reach",
+        "visible",
+        "version",
+        "fit",
+        "_fit_width",
+        "style_with",
+    )
+
+    def __init__(self, role: str, text: str = "", *, visible: bool = True) -> None:
+        self.role = role
+        self.content = WrappedText(text)
+        self.lead = 0
+        self.spans: list[Span] | None = None
+        self.span_starts: list[int] = []
+        self.span_reach = 0  # the longest span: how far back a row must look for spans
+        self.visible = visible
+        self.version = 0
+        self.fit: list[tuple[int, str]] | None = None
+        self._fit_width = 0
+        # (render, offset): the finished text waits to be styled by ``render`` (in a thread,
+        # when the block is first drawn); its result applies from character ``offset`` on.
+        self.style_with: tuple[Callable[[str], Any], int] | None = None
+
+    def set_text(self, text: str) -> None:
+        self.content = WrappedText(text)
+        self.spans = None
+        self.visible = bool(text) or self.role == "blank"
+        self.version += 1
+
+    def append(self, text: str) -> None:
+        self.content.append(text)
+        self.version += 1
+
+    def set_fit(self, items: list[tuple[int, str]]) -> None:
+        self.fit = items
+        self._fit_width = 0
+        self.visible = bool(items)
+        self.version += 1
+
+    def row_count(self, width: int, exact: bool = True) -> int:
+        if not self.visible:
+            return 0
+        if self.fit is not None:
+            if self._fit_width != width:
+                self.content = WrappedText(fit_items(self.fit, width))
+                self._fit_width = width
+                self.version += 1
+            return self.content.row_count(width)
+        if exact:
+            return self.content.row_count(width)
+        return self.content.estimated_rows(width)
+
+
+class Entry:
+    """Something the transcript shows: a list of blocks and the gutter drawn beside them."""
+
+    gutter = "none"
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.transcript: Transcript | None = None
+
+    @property
+    def is_attached(self) -> bool:
+        return self.transcript is not None
+
+    def changed(self) -> None:
+        """Tell the transcript this entry's rows changed (it re-measures and redraws it)."""
+        if self.transcript is not None:
+            self.transcript.entry_changed(self)
+
+    def row_count(self, width: int, exact: bool = True) -> int:
+        return sum(block.row_count(width, exact) for block in self.blocks)
+
+    def locate(self, row: int, width: int) -> tuple[Block, int] | None:
+        """The block and its row number for row ``row`` of this entry (wrapped at ``width``)."""
+        for block in self.blocks:
+            count = block.row_count(width)
+            if row < count:
+                return block, row
+            row -= count
+        return None
+
+    def shown_text(self, width: int) -> str:
+        """Every visible block's text (unwrapped) at ``width``, one block a line: what the
+        screen shows, for tests and search."""
+        return "\n".join(
+            block.content.text for block in self.blocks if block.row_count(width, exact=False)
+        )
+
+    def plain_lines(self, width: int) -> list[str]:
+        """The rows as drawn, without styles (tests and search read these)."""
+        lines: list[str] = []
+        for block in self.blocks:
+            if block.row_count(width):
+                lines.extend(block.content.rows(width))
+        return lines
+
+
+class Hint(Entry):
+    """A line of advice above the exchanges (offline mode)."""
+
+    def __init__(self, text: str) -> None:
         super().__init__()
+        self.blocks = [Block("hint", display_text(text)), Block("blank")]
+
+
+class ChoiceOutput:
+    """The shown text of one choice (what the transcript draws: controls made visible)."""
+
+    __slots__ = ("block", "lead")
+
+    def __init__(self, block: Block, lead: int) -> None:
+        self.block = block
+        self.lead = lead
+
+    @property
+    def text(self) -> str:
+        return self.block.content.text[self.lead :]
+
+    @property
+    def length(self) -> int:
+        """Characters shown so far (cheap; the benchmark polls it)."""
+        return self.block.content.length - self.lead
+
+
+class ChoiceView:
+    """One choice: optional label, the echoed prompt (styled apart), the text, the finish."""
+
+    def __init__(
+        self,
+        index: int,
+        label: str | None,
+        echo_expected: str | None,
+        raw_tokens: bool,
+        *,
+        joined_prompt: str | None = None,
+        show_finish: bool = True,
+    ) -> None:
         self.index = index
-        self._label = label
         self._echo_expected = echo_expected
         self._echo_seen = ""
         self.raw_tokens = raw_tokens
         self.logprobs: dict[str, Any] | None = None
         self.finish_reason: str | None = None
-        self.output = StreamText(classes="output")
-        # The text exactly as received (the widget shows a terminal-safe version of it).
+        self._show_finish = show_finish
+        # The text exactly as received (the transcript shows a terminal-safe version of it).
         self._raw: list[str] = []
+        self.label_block = Block("label", display_text(label or ""), visible=bool(label))
+        self.echo_block = Block("echo", visible=False)
+        output = Block("output")
+        lead = 0
+        if joined_prompt is not None:
+            # The completion continues the prompt's last line (issue 9): one block, the
+            # prompt's characters drawn in the prompt's role.
+            output.append(joined_prompt)
+            output.lead = lead = len(joined_prompt)
+        self.output = ChoiceOutput(output, lead)
+        self.finish_block = Block("finish", visible=False)
+        self.blocks = [self.label_block, self.echo_block, output, self.finish_block]
 
-    def compose(self) -> ComposeResult:
-        if self._label:
-            yield Static(Text(visible_controls(self._label)), classes="choice-label")
-        yield Static("", classes="echo")
-        yield self.output
-        yield Static("", classes="finish")
+    @property
+    def echo_text(self) -> str:
+        """The echoed prompt as received ("" when there was none)."""
+        return self._echo_seen
 
     @property
     def text(self) -> str:
@@ -114,60 +294,35 @@ class ChoiceView(Vertical):
             take = len(self._echo_expected) - len(self._echo_seen)
             self._echo_seen += text[:take]
             text = text[take:]
-            echo = self.query_one(".echo", Static)
-            echo.update(Text("echo: " + visible_controls(self._echo_seen)))
-            echo.add_class("-present")
+            self.echo_block.set_text("echo: " + display_text(self._echo_seen))
         if text:
             self._raw.append(text)
-            self.output.append(text)
+            self.output.block.append(display_text(text))
 
     def set_finish(self, reason: str | None) -> None:
         self.finish_reason = reason
-        if reason:
-            self.query_one(".finish", Static).update(Text(f"finish: {visible_controls(reason)}"))
+        if reason and self._show_finish:
+            self.finish_block.set_text(f"finish: {display_text(reason)}")
 
     def finalize(self, render: Callable[[str], Any] | None) -> None:
-        """Stream over: fix a misread echo, then swap in the highlighted rendering."""
+        """Stream over: fix a misread echo, then ask for the highlighted rendering."""
         if self._echo_expected is not None and self._echo_seen != self._echo_expected:
             # The server did not echo the prompt verbatim: show everything as output.
             full = self.text
             self._echo_seen = ""
             self._raw = [full]
-            self.query_one(".echo", Static).remove_class("-present")
-            self.output = StreamText(full, classes="output")
-            self.query_one(".output").remove()
-            self.mount(self.output, before=self.query_one(".finish"))
-        if render is None or self.raw_tokens or not self.output.text:
+            self.echo_block.set_text("")
+            block = self.output.block
+            block.set_text(block.content.text[: self.output.lead] + display_text(full))
+        if render is None or self.raw_tokens or not self.output.length:
             return
-        rendered = render(self.output.text)
-        if rendered is None:  # nothing to highlight: the plain widget stays
-            return
-        final = Static(rendered, classes="final-output")
-        self.mount(final, before=self.output)
-        self.output.display = False
+        self.output.block.style_with = (render, self.output.lead)
 
 
-class ExchangeView(Vertical):
-    """A request and everything that came back for it."""
+class ExchangeView(Entry):
+    """A request and everything that came back for it, as blocks of the transcript."""
 
-    DEFAULT_CSS = """
-    ExchangeView {
-        height: auto;
-        margin: 0 0 1 0;
-        padding: 0 1;
-        border-left: thick $primary 50%;
-    }
-    ExchangeView.-error { border-left: thick $error; }
-    ExchangeView.-cancelled { border-left: thick $warning; }
-    ExchangeView > .prompt { color: $text-primary; text-style: bold; }
-    ExchangeView > .outcome { display: none; }
-    ExchangeView.-error > .outcome { display: block; color: $text-error; }
-    ExchangeView.-cancelled > .outcome { display: block; color: $text-warning; }
-    ExchangeView > .metrics { color: $text-muted; }
-    """
-
-    class Grew(Message):
-        """Text was added; the transcript scrolls along if it is following the bottom."""
+    gutter = "exchange"
 
     def __init__(
         self,
@@ -175,40 +330,72 @@ class ExchangeView(Vertical):
         *,
         flush_hz: float = 60.0,
         hold: Callable[[], bool] | None = None,
+        started_at: datetime | None = None,
+        number: int = 0,
     ) -> None:
-        super().__init__(classes="-streaming")
+        super().__init__()
         # Asked before each timed flush: True skips that tick (the user is typing, and the
-        # frame that shows their key should not also carry a transcript relayout).
+        # frame that shows their key should not also carry transcript work).
         self._hold = hold
         self.request = request
         self.status: ExchangeStatus = "streaming"
         self.result: CompletionResult | None = None
         self.error: str | None = None
+        self.started_at = started_at
         self._flush_interval = 1.0 / max(1.0, flush_hz)
         self._pending: dict[int, list[str]] = {}
-        self._timer: Timer | None = None
         self.choices: dict[int, ChoiceView] = {}
         self.chunks_received = 0
+        self.header = Block("header")
+        self.number = number
+        self.outcome = Block("outcome-error", visible=False)
+        self.metrics = Block("metrics", visible=False)
+        self._build()
 
     # -- structure ----------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        labels = prompt_labels(self.request.prompt)
-        kind = prompt_kind(self.request.prompt)
-        header = "▶ " + ("tokens " if kind in ("tokens", "token_batches") else "")
-        if len(labels) == 1:
-            shown = clip_prompt(labels[0])
-            yield Static(Text(visible_controls(header + shown)), classes="prompt")
-        else:
-            lines = [f"▶ batch of {len(labels)} prompts"]
-            lines += [f"  [{n}] {_shorten(label)}" for n, label in enumerate(labels)]
-            yield Static(Text(visible_controls("\n".join(lines))), classes="prompt")
-        for index in range(self.request.choice_count):
-            yield self._make_choice(index)
-        yield Static("", classes="outcome")
-        yield Static("", classes="metrics")
+    @property
+    def number(self) -> int:
+        """The exchange's place in its session, from 1 (what ``export --exchange N`` takes)."""
+        return self._number
 
-    def _make_choice(self, index: int) -> ChoiceView:
+    @number.setter
+    def number(self, value: int) -> None:
+        self._number = value
+        self.header.set_text(display_text(header_text(value, self.request, self.started_at)))
+
+    def _joined_prompt(self) -> str | None:
+        """The shown prompt when the completion can continue it on the same line: one text
+        prompt, one choice, no echo, text (not token ids) coming back, shown unclipped."""
+        request = self.request
+        if prompt_kind(request.prompt) != "text" or request.choice_count != 1:
+            return None
+        if request.echo or request.return_raw_tokens:
+            return None
+        prompt = str(request.prompt)
+        if clip_prompt(prompt) != prompt:
+            return None
+        return display_text(PROMPT_MARK + prompt)
+
+    def _build(self) -> None:
+        joined = self._joined_prompt()
+        blocks = [self.header]
+        if joined is None:
+            labels = prompt_labels(self.request.prompt)
+            kind = prompt_kind(self.request.prompt)
+            mark = PROMPT_MARK + ("tokens " if kind in ("tokens", "token_batches") else "")
+            if len(labels) == 1:
+                shown = mark + clip_prompt(labels[0])
+            else:
+                lines = [f"{PROMPT_MARK}batch of {len(labels)} prompts"]
+                lines += [f"  [{n}] {_shorten(label)}" for n, label in enumerate(labels)]
+                shown = "\n".join(lines)
+            blocks.append(Block("prompt", display_text(shown)))
+        for index in range(self.request.choice_count):
+            blocks += self._add_choice(index, joined).blocks
+        self.blocks = [*blocks, self.outcome, self.metrics, Block("blank")]
+
+    def _add_choice(self, index: int, joined: str | None = None) -> ChoiceView:
         labels = prompt_labels(self.request.prompt)
         per_prompt = self.request.n or 1
         prompt_number = index // per_prompt
@@ -222,23 +409,32 @@ class ExchangeView(Vertical):
         echo = None
         if self.request.echo and prompt_kind(self.request.prompt) in ("text", "texts"):
             echo = labels[prompt_number] if prompt_number < len(labels) else None
-        view = ChoiceView(index, label, echo, bool(self.request.return_raw_tokens))
+        # One choice: its finish reason is on the metrics line only (issue 9: not twice).
+        view = ChoiceView(
+            index,
+            label,
+            echo,
+            bool(self.request.return_raw_tokens),
+            joined_prompt=joined,
+            show_finish=many,
+        )
         self.choices[index] = view
         return view
 
     def _choice(self, index: int) -> ChoiceView:
         view = self.choices.get(index)
         if view is None:  # a choice we did not expect (server-side n, say): add it live
-            view = self._make_choice(index)
-            self.mount(view, before=self.query_one(".outcome"))
+            view = self._add_choice(index)
+            for choice in self.choices.values():  # every choice labelled from now on
+                choice._show_finish = True
+            at = self.blocks.index(self.outcome)
+            self.blocks[at:at] = view.blocks
         return view
 
     # -- streaming ----------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        self._timer = self.set_interval(self._flush_interval, self._timed_flush, pause=False)
-
-    def _timed_flush(self) -> None:
+    def timed_flush(self) -> None:
+        """The transcript's timer: flush unless the user just pressed a key."""
         if self._hold is not None and self._hold():
             return
         self.flush()
@@ -256,19 +452,24 @@ class ExchangeView(Vertical):
             view = self._choice(delta.index)
             view.logprobs = merge_logprobs(view.logprobs, delta.logprobs)
 
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
+
     def flush(self) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
         for index, pieces in pending.items():
             self._choice(index).feed("".join(pieces))
-        self.post_message(self.Grew())
+        self.changed()
 
     def set_finish(self, index: int, reason: str | None) -> None:
-        # The choice's last text is drawn now, with its finish line, not at the next flush
-        # tick: this is the moment the user waits for (docs/benchmarks.md, display lag).
+        # The choice's last text is drawn now, not at the next flush tick: this is the moment
+        # the user waits for (docs/benchmarks.md, display lag).
         self.flush()
         self._choice(index).set_finish(reason)
+        self.changed()
 
     @property
     def completion_text(self) -> str:
@@ -288,9 +489,6 @@ class ExchangeView(Vertical):
     ) -> None:
         """Show the outcome: flush what is buffered, fill in any text the stream did not carry
         (non-streaming responses, recorded exchanges), then the metrics line."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
         self.flush()
         self.status = status
         self.result = result
@@ -309,14 +507,20 @@ class ExchangeView(Vertical):
                     view.logprobs = choice.logprobs
         for view in self.choices.values():
             view.finalize(render)
-        self.remove_class("-streaming")
-        self.add_class(f"-{status}")
-        outcome = self.query_one(".outcome", Static)
         if status == "cancelled":
-            outcome.update("⏹ cancelled — the partial text above is kept")
+            self.outcome.role = "outcome-cancelled"
+            received = sum(view.output.length for view in self.choices.values())
+            self.outcome.set_text(
+                f"⏹ cancelled after {received:,} characters — the partial text above is kept"
+            )
         elif status == "error":
-            outcome.update(Text("✖ " + visible_controls(error or "failed")))
-        self.query_one(".metrics", Static).update(
-            Text(visible_controls(metrics_line(result))) if result else ""
-        )
-        self.post_message(self.Grew())
+            self.outcome.role = "outcome-error"
+            self.outcome.set_text("✖ " + display_text(error or "failed"))
+        items = metrics_items(result) if result is not None else [(0, "no response")]
+        if len(self.choices) > 1:  # each choice has its own finish line
+            items = [(rank, text) for rank, text in items if not text.startswith("finish")]
+        self.metrics.set_fit([(rank, display_text(text)) for rank, text in items])
+        self.changed()
+        if self.transcript is not None:
+            self.transcript.exchange_finished(self)
+

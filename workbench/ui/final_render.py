@@ -13,7 +13,7 @@ import re
 from typing import Callable
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 from textual.app import App
 
 from workbench.ui.highlight import highlight_completion, split_fences
@@ -57,6 +57,50 @@ def render_completion(text: str, pygments_style: str) -> Text | None:
     return rendered if has_code or styled else None
 
 
-def renderer_for(app: App[object]) -> Callable[[str], Text | None]:
-    style_name = pygments_style_for(app.current_theme)
-    return lambda text: render_completion(text, style_name)
+def render_window(text: str, start: int, end: int, pygments_style: str) -> list[Span]:
+    """Spans (offsets into ``text``) styling only the whole lines around [start, end): what a
+    long output shows first, before the whole text is styled.
+
+    A window inside a code fence is lexed after that fence's opening line, so it is highlighted
+    as the language the fence names (a window starting inside a string or a comment may be
+    coloured wrongly until the whole text is done)."""
+    line_start = text.rfind("\n", 0, max(0, start)) + 1
+    line_end = text.find("\n", max(start, end))
+    line_end = len(text) if line_end < 0 else line_end + 1
+    window = text[line_start:line_end]
+    prefix = ""
+    offset = 0
+    for segment in split_fences(text):
+        if offset <= line_start < offset + len(segment.text):
+            if segment.kind == "code":
+                opening = segment.text.split("\n", 1)[0] + "\n"
+                if line_start >= offset + len(opening):
+                    prefix = opening
+            break
+        offset += len(segment.text)
+    rendered = render_completion(prefix + window, pygments_style)
+    if rendered is None:
+        return []
+    shift = line_start - len(prefix)
+    return [
+        Span(max(span.start, len(prefix)) + shift, span.end + shift, span.style)
+        for span in rendered.spans
+        if span.end > len(prefix) and span.end > span.start
+    ]
+
+
+class CompletionRenderer:
+    """How the app's current theme draws finished text: the whole of it, or a window first."""
+
+    def __init__(self, pygments_style: str) -> None:
+        self.pygments_style = pygments_style
+
+    def __call__(self, text: str) -> Text | None:
+        return render_completion(text, self.pygments_style)
+
+    def window(self, text: str, start: int, end: int) -> list[Span]:
+        return render_window(text, start, end, self.pygments_style)
+
+
+def renderer_for(app: App[object]) -> CompletionRenderer:
+    return CompletionRenderer(pygments_style_for(app.current_theme))

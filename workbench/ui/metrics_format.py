@@ -86,6 +86,50 @@ def metrics_line(result: CompletionResult | None) -> str:
     return " · ".join(parts)
 
 
+def metrics_items(result: CompletionResult) -> list[tuple[int, str]]:
+    """The metrics line's items in display order, each with its rank: 0 is kept longest,
+    higher ranks are dropped first when the line does not fit (see :func:`fit_items`)."""
+    metrics = result.metrics
+    items = [
+        (2, f"TTFT {format_seconds(metrics.time_to_first_token_s)}"),
+        (1, f"client {format_rate(metrics.client_tokens_per_s)}"),
+        (4, f"server {format_rate(metrics.server_tokens_per_s)}"),
+    ]
+    if result.time_info is not None and result.time_info.queue_time is not None:
+        items.append((6, f"queue {format_seconds(result.time_info.queue_time)}"))
+    if metrics.wall_time_s is not None:
+        items.append((5, f"total {format_seconds(metrics.wall_time_s)}"))
+    usage = result.usage
+    if usage is not None:
+        items.append(
+            (
+                3,
+                f"usage {_count(usage.prompt_tokens)} in + {_count(usage.completion_tokens)} out"
+                f" = {_count(usage.total_tokens)}",
+            )
+        )
+    reasons = sorted({c.finish_reason for c in result.choices if c.finish_reason})
+    if reasons:
+        items.append((0, "finish " + "/".join(reasons)))
+    return items
+
+
+def fit_items(items: list[tuple[int, str]], width: int, separator: str = " · ") -> str:
+    """The items joined on one line of at most ``width`` cells: the highest ranks go first,
+    and what still does not fit is cut with an ellipsis."""
+    from rich.cells import cell_len
+
+    kept = list(items)
+    while len(kept) > 1 and cell_len(separator.join(text for _, text in kept)) > width:
+        least = max(rank for rank, _ in kept)
+        position = max(i for i, (rank, _) in enumerate(kept) if rank == least)
+        del kept[position]
+    line = separator.join(text for _, text in kept)
+    if cell_len(line) > width > 0:
+        line = line[: max(0, width - 1)] + "…"
+    return line
+
+
 def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 

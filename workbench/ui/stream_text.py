@@ -1,10 +1,15 @@
-"""An append-only, soft-wrapped plain-text widget for text that arrives at thousands of tok/s.
+"""Append-only text wrapped into rows, for text that arrives at thousands of tok/s (no Textual).
 
-Why not a Static/Markdown: re-rendering the whole message on every update is O(n) per update,
-and at 3,000 tok/s that falls behind within seconds (see ``shared/design.md``). Here an append
-only re-wraps the last *row* of the last paragraph: greedy word wrapping never moves an earlier
-row break when text is added at the end, so the cost of an append is proportional to the new
-text, not to the whole message. Rendering uses the line API, so only visible rows are drawn.
+Why not re-wrap the whole message on every update: that is O(n) per update, and at 3,000 tok/s
+it falls behind within seconds (see ``shared/design.md``). Here an append only re-wraps the
+last *row* of the last paragraph: greedy word wrapping never moves an earlier row break when
+text is added at the end, so the cost of an append is proportional to the new text, not to
+the whole message.
+
+Rows are kept with the offset of their first character in the whole text, so styles given as
+character spans (the highlighted rendering of a finished completion) can be drawn row by row.
+Nothing is wrapped until a width is asked for: a session of a thousand exchanges opens without
+wrapping the ones nobody scrolls to.
 """
 
 from __future__ import annotations
@@ -12,27 +17,12 @@ from __future__ import annotations
 import re
 
 from rich.cells import cell_len
-from rich.segment import Segment
-from rich.style import Style
-from textual.geometry import Region, Size
-from textual.strip import Strip
-from textual.widget import Widget
+
+from workbench.terminal_text import display_text, visible_controls
+
+__all__ = ["WrappedText", "display_text", "visible_controls", "wrap_paragraph"]
 
 _WORDS = re.compile(r"\S+\s*|\s+")
-
-# Model output may carry ESC, CSI, OSC … which, drawn raw, would reach the terminal and could
-# recolour it, move the cursor or write the clipboard. They are shown as visible ``\xNN``
-# instead (as the CLI does); newline and tab pass (tab becomes spaces when appended).
-_VISIBLE_CONTROLS = {
-    code: f"\\x{code:02x}"
-    for code in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0))
-    if code not in (0x09, 0x0A)
-}
-
-
-def visible_controls(text: str) -> str:
-    """``text`` with every control character but newline and tab shown as ``\\xNN``."""
-    return text.translate(_VISIBLE_CONTROLS)
 
 
 def _hard_split(word: str, width: int) -> list[str]:
@@ -55,11 +45,13 @@ def wrap_paragraph(text: str, width: int) -> list[str]:
     """Greedy word wrap of one line of text into rows of at most ``width`` cells.
 
     Trailing spaces may overhang a row (they are cropped when drawn), so that no row ever
-    starts with the space that ended the previous word.
+    starts with the space that ended the previous word. ``"".join(rows) == text``.
     """
     width = max(1, width)
     if not text:
         return [""]
+    if text.isascii() and len(text) <= width:
+        return [text]
     rows: list[str] = []
     current = ""
     current_width = 0
@@ -82,121 +74,105 @@ def wrap_paragraph(text: str, width: int) -> list[str]:
     return rows
 
 
-class StreamText(Widget):
-    """Plain text that only ever grows at the end; height follows the wrapped text."""
+class WrappedText:
+    """Text that only grows at the end, with its rows at one width (wrapped on demand).
 
-    DEFAULT_CSS = """
-    StreamText {
-        height: auto;
-        width: 1fr;
-    }
+    The text given must already be safe to draw (see :func:`display_text`); this class never
+    changes a character, so ``"".join(rows)`` plus the newlines between paragraphs is the text.
     """
 
-    def __init__(
-        self,
-        text: str = "",
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-    ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self._chunks: list[str] = []
+    __slots__ = ("_length", "_paragraphs", "_paragraph_start", "_rows", "_starts", "_width")
+
+    def __init__(self, text: str = "") -> None:
         self._length = 0
         # Logical lines (split at "\n"); only the last one can still grow.
         self._paragraphs: list[str] = [""]
-        self._rows: list[str] = [""]
-        self._tail_row_start = 0
-        self._wrap_width = 0
-        # Drawn rows, by row number: only the tail row changes when text is appended, while
-        # every visible row is asked for again each frame (the view scrolls as it grows).
-        self._strips: dict[int, Strip] = {}
-        self._strips_key: tuple[int, object] | None = None
-        self._line_style: Style | None = None
+        self._paragraph_start = 0  # offset of the last paragraph in the whole text
+        self._rows: list[str] = []
+        self._starts: list[int] = []  # offset of each row's first character
+        self._width = 0  # 0: not wrapped yet
         if text:
             self.append(text)
 
-    # -- content ----------------------------------------------------------------------------
-
     @property
     def text(self) -> str:
-        """Everything shown so far (control characters made visible, tabs as spaces)."""
-        if len(self._chunks) > 1:
-            self._chunks = ["".join(self._chunks)]
-        return self._chunks[0] if self._chunks else ""
+        """The whole text (joined on demand: only the paragraphs are kept, not a second copy)."""
+        paragraphs = self._paragraphs
+        return paragraphs[0] if len(paragraphs) == 1 else "\n".join(paragraphs)
 
     @property
     def length(self) -> int:
-        """Characters appended so far (cheap; the benchmark polls it)."""
+        """Characters so far (cheap)."""
         return self._length
+
+    @property
+    def width(self) -> int:
+        """The width the rows are wrapped at (0 before anyone asked)."""
+        return self._width
 
     def append(self, text: str) -> None:
         """Add text at the end; the cost is proportional to ``text``, not to the whole."""
         if not text:
             return
-        text = visible_controls(text.replace("\r", "").replace("\t", "    "))
-        self._chunks.append(text)
         self._length += len(text)
         first, *rest = text.split("\n")
-        self._paragraphs[-1] += first
-        if self._wrap_width:
-            self._rewrap_tail_row(first)
+        if first:
+            self._paragraphs[-1] += first
+            if self._width:
+                self._rewrap_tail_row(first)
         for paragraph in rest:
+            self._paragraph_start += len(self._paragraphs[-1]) + 1
             self._paragraphs.append(paragraph)
-            if self._wrap_width:
-                self._tail_row_start = len(self._rows)
-                self._rows.extend(wrap_paragraph(paragraph, self._wrap_width))
-        self.refresh(layout=True)
+            if self._width:
+                self._add_rows(wrap_paragraph(paragraph, self._width), self._paragraph_start)
+
+    def _add_rows(self, rows: list[str], start: int) -> None:
+        for row in rows:
+            self._rows.append(row)
+            self._starts.append(start)
+            start += len(row)
 
     def _rewrap_tail_row(self, added: str) -> None:
-        self._forget_strips_from(len(self._rows) - 1)
         last_row = self._rows.pop()
-        self._rows.extend(wrap_paragraph(last_row + added, self._wrap_width))
+        start = self._starts.pop()
+        self._add_rows(wrap_paragraph(last_row + added, self._width), start)
 
-    def _forget_strips_from(self, row: int) -> None:
-        for y in [y for y in self._strips if y >= row]:
-            del self._strips[y]
-
-    def _rewrap_all(self, width: int) -> None:
-        self._strips.clear()
-        self._wrap_width = width
+    def wrap(self, width: int) -> None:
+        """Wrap at ``width`` (a no-op when already wrapped there)."""
+        width = max(1, width)
+        if width == self._width:
+            return
+        self._width = width
         self._rows = []
+        self._starts = []
+        start = 0
         for paragraph in self._paragraphs:
-            self._tail_row_start = len(self._rows)
-            self._rows.extend(wrap_paragraph(paragraph, width))
+            self._add_rows(wrap_paragraph(paragraph, width), start)
+            start += len(paragraph) + 1
 
-    # -- layout and drawing -------------------------------------------------------------------
+    def rows(self, width: int) -> list[str]:
+        self.wrap(width)
+        return self._rows
 
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width > 0 and width != self._wrap_width:
-            self._rewrap_all(width)
+    def row_count(self, width: int) -> int:
+        self.wrap(width)
         return len(self._rows)
 
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # The style is the same for every row, and working it out walks the ancestors: once
-        # per redraw, not once per row (every visible row is redrawn as the view scrolls).
-        self._line_style = self.rich_style
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._line_style = None
+    def row(self, index: int) -> tuple[str, int]:
+        """Row ``index`` at the current width and the offset of its first character."""
+        return self._rows[index], self._starts[index]
 
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if width != self._wrap_width and width > 0:
-            self._rewrap_all(width)
-        style = self._line_style or self.rich_style
-        if y >= len(self._rows):
-            return Strip.blank(width, style)
-        key = (width, style)
-        if key != self._strips_key:
-            self._strips.clear()
-            self._strips_key = key
-        strip = self._strips.get(y)
-        if strip is None:
-            if len(self._strips) > 512:  # rows scrolled away long ago are not kept
-                self._strips.clear()
-            row = self._rows[y]
-            strip = Strip([Segment(row, style)], cell_len(row)).adjust_cell_length(width, style)
-            self._strips[y] = strip
-        return strip
+    def estimated_rows(self, width: int) -> int:
+        """Rows at ``width`` without wrapping: exact once wrapped there, else an estimate
+        from the paragraphs' lengths (exact for text without spaces or wide characters; good
+        enough for a scrollbar until the text is scrolled to and wrapped for real)."""
+        if width == self._width:
+            return len(self._rows)
+        width = max(1, width)
+        return sum((len(paragraph) - 1) // width + 1 if paragraph else 1 for paragraph in self._paragraphs)
+
+    def row_of_offset(self, offset: int) -> int:
+        """The row (at the current width) that shows character ``offset``."""
+        from bisect import bisect_right
+
+        return max(0, bisect_right(self._starts, offset) - 1)

@@ -1,97 +1,302 @@
-"""The transcript: exchanges one under another, following the bottom only while you are there.
+"""The transcript: every exchange of the session, drawn from one store of wrapped rows.
 
-``following`` is true while the view is scrolled to the bottom; text arriving then keeps it
-there. Scrolling up turns it off (reading earlier output is not interrupted); scrolling back to
-the bottom turns it on again. (Textual's ``anchor()`` does the same but bottom-aligns short
-content, which would push the first exchange to the foot of an empty screen.)
+One line-API widget (like Textual's ``Log``): exchanges are blocks of text (see
+:mod:`workbench.ui.exchange_view`), each wrapped into rows on demand; only the visible rows
+are drawn, and a streaming flush re-wraps only the tail row of the text it grew. Nothing is
+laid out per exchange, so the cost of a frame does not grow with the session, and opening a
+session of a thousand exchanges wraps only what is on screen (the rest is measured by an
+estimate until it is scrolled to).
+
+Following: ``following`` is true while the view sits at the bottom; text arriving then keeps
+it there. Scrolling up turns it off (reading earlier output is not interrupted); scrolling
+back to the bottom turns it on again.
+
+Keys (when the transcript has focus): ``[`` / ``]`` move a cursor over exchanges; on the
+exchange under the cursor ``c`` copies its text, ``x`` exports it, ``r`` puts its prompt back
+into the prompt pane (to edit and send again), ``g`` shows its logprobs. ``ctrl+f`` searches.
+The app handles what to do with an exchange (:class:`Transcript.ExchangeAction`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import asyncio
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, ClassVar, Literal
 
-from textual import on
-from textual.containers import VerticalScroll
-from textual.geometry import Size
-from textual.layout import DockArrangeResult
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Span, Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Offset, Region, Size
+from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.timer import Timer
 
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult
-from workbench.ui.exchange_view import ExchangeStatus, ExchangeView
+from workbench.ui.exchange_view import Block, Entry, ExchangeStatus, ExchangeView, Hint
+
+# Cells left of the text: a space, the exchange's bar, a space; one cell is kept on the right.
+GUTTER = 3
+RIGHT_MARGIN = 1
+# The bar beside an exchange, and beside the one under the cursor.
+BAR = "▌"
+CURSOR_BAR = "┃"
+
+# Finished texts longer than this have their visible lines styled before the whole text.
+VISIBLE_FIRST_CHARS = 20_000
+
+ExchangeActionName = Literal["copy", "export", "resend", "logprobs"]
 
 
-class Transcript(VerticalScroll):
+def styled_spans(rendered: Any, offset: int) -> list[Span] | None:
+    """The spans of a rendered (Rich ``Text``) finished text, moved by ``offset`` characters."""
+    if rendered is None:
+        return None
+    spans = [
+        Span(span.start + offset, span.end + offset, span.style)
+        for span in rendered.spans
+        if span.end > span.start
+    ]
+    if rendered.style:
+        spans.insert(0, Span(offset, offset + len(rendered.plain), rendered.style))
+    spans.sort(key=lambda span: span.start)
+    return spans
+
+
+def find_all(text: str, query: str) -> list[int]:
+    """Start offsets of ``query`` in ``text``, case-insensitive, not overlapping."""
+    if not query:
+        return []
+    haystack, needle = text.casefold(), query.casefold()
+    if len(haystack) != len(text):  # casefold changed lengths (ß → ss): search as typed
+        haystack, needle = text, query
+    found: list[int] = []
+    start = haystack.find(needle)
+    while start >= 0:
+        found.append(start)
+        start = haystack.find(needle, start + len(needle))
+    return found
+
+
+@dataclass(frozen=True)
+class Match:
+    """One search hit: the entry, the block and the characters it covers."""
+
+    entry: Entry
+    block: Block
+    start: int
+    end: int
+
+
+class Transcript(ScrollView, can_focus=True):
     """All exchanges of the current session."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "transcript--header",
+        "transcript--prompt",
+        "transcript--label",
+        "transcript--echo",
+        "transcript--output",
+        "transcript--finish",
+        "transcript--outcome-error",
+        "transcript--outcome-cancelled",
+        "transcript--metrics",
+        "transcript--hint",
+        "transcript--blank",
+        "transcript--bar",
+        "transcript--bar-error",
+        "transcript--bar-cancelled",
+        "transcript--cursor",
+        "transcript--match",
+        "transcript--match-current",
+    }
+
     DEFAULT_CSS = """
-    Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; }
-    Transcript > .hint { color: $text-muted; margin: 1 0; }
+    Transcript {
+        height: 1fr;
+        overflow-x: hidden;
+        scrollbar-size-vertical: 1;
+    }
+    Transcript > .transcript--header { color: $text-muted; }
+    Transcript > .transcript--prompt { color: $text-primary; text-style: bold; }
+    Transcript > .transcript--label { color: $text-accent; text-style: bold; }
+    Transcript > .transcript--echo { color: $text-muted; text-style: italic; }
+    Transcript > .transcript--finish { color: $text-muted; }
+    Transcript > .transcript--outcome-error { color: $text-error; }
+    Transcript > .transcript--outcome-cancelled { color: $text-warning; }
+    Transcript > .transcript--metrics { color: $text-muted; }
+    Transcript > .transcript--hint { color: $text-muted; }
+    Transcript > .transcript--bar { color: $primary 50%; }
+    Transcript > .transcript--bar-error { color: $error; }
+    Transcript > .transcript--bar-cancelled { color: $warning; }
+    Transcript > .transcript--cursor { color: $accent; text-style: bold; }
+    Transcript > .transcript--match { background: $warning 40%; }
+    Transcript > .transcript--match-current { background: $accent; color: $text; }
+    Transcript:focus > .transcript--bar { color: $primary; }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left_square_bracket", "cursor(-1)", "Previous exchange", show=False),
+        Binding("right_square_bracket", "cursor(1)", "Next exchange", show=False),
+        Binding("c", "exchange('copy')", "Copy exchange", show=False),
+        Binding("x", "exchange('export')", "Export exchange", show=False),
+        Binding("r", "exchange('resend')", "Prompt again", show=False),
+        Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False),
+        Binding("ctrl+f", "search", "Search", show=False),
+    ]
 
     HELP = """\
 ## Transcript
 
-Each exchange shows its prompt, each choice as it arrives, the finish reason and a metrics
-line (time to first token, client and server tok/s, queue time, usage). Scroll up to stop
-following the stream; scroll to the bottom to follow again. **{key:logprobs}** shows the
-logprobs of the last exchange; **{key:copy}** copies its text; **{key:clear}** clears the
-transcript and starts a new session.
+Each exchange has a header (its number — the N of `workbench export --exchange N` — the
+model, the parameters that differ from the defaults, the time), its prompt, each choice as it
+arrives (a completion that continues the prompt's line is shown on that line, in the normal
+text colour after the prompt's bold), and a metrics line (time to first token, client and
+server tok/s, usage, finish reason). Scroll up to stop following the stream; scroll to the
+bottom to follow again.
+
+- **[** / **]** move the exchange cursor (the bright bar); on that exchange:
+  **c** copy its text, **x** export it, **r** put its prompt back in the prompt pane,
+  **g** show its logprobs.
+- **ctrl+f** search the transcript: matches are highlighted; enter / down go to the next,
+  up to the previous, esc closes.
+- From the prompt, **shift+pageup** / **shift+pagedown** scroll the transcript.
 """
 
-    def __init__(self, hint: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._hint = hint
-        self.can_focus = True
+    @dataclass
+    class ExchangeAction(Message):
+        """The user asked for something on one exchange (copy, export, resend, logprobs)."""
 
-    def compose(self):  # type: ignore[override]
-        if self._hint:
-            yield Static(self._hint, classes="hint")
+        transcript: Transcript
+        exchange: ExchangeView
+        action: ExchangeActionName
+
+        @property
+        def control(self) -> Transcript:
+            return self.transcript
 
     following: reactive[bool] = reactive(True, init=False)
     """True while the view sits at the bottom, so new text keeps it there."""
 
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        self.following = new_value >= self.max_scroll_y - 1
+    cursor: reactive[int | None] = reactive(None, init=False)
+    """The exchange under the cursor (an index into :attr:`exchanges`), or None."""
 
-    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
-        """Follow the bottom inside the layout pass that grew the content.
+    def __init__(self, hint: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._entries: list[Entry] = []
+        self._heights: list[int] = []
+        self._starts: list[int] = [0]  # row where each entry starts; last item: total rows
+        self._stale: set[int] = set()
+        self._index: dict[int, int] = {}  # id(entry) -> position in _entries
+        self._width = 0  # text width the rows are wrapped at (0 before the first layout)
+        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
+        self._streaming: list[ExchangeView] = []
+        self._flush_timer: Timer | None = None
+        self._flush_interval = 0.0
+        self._styling: list[Block] = []
+        self._styling_task: asyncio.Task[None] | None = None
+        self._matches: list[Match] = []
+        self._matches_by_block: dict[int, list[tuple[int, int, int]]] = {}
+        self._match_index = -1
+        self._search_query = ""
+        self._exchange_count = 0
+        self._measure_scheduled = False
+        if hint:
+            self._add_entry(Hint(hint))
 
-        Scrolling after the refresh (``scroll_end``) costs a second frame per flush and shows
-        new text one frame late. Textual's anchor moves the scroll offset while it arranges,
-        but it also bottom-aligns content shorter than the view, so it is switched on here only
-        while following *and* the content is taller than the view.
-        """
-        arrangement = super().arrange(size, optimal)
-        follow = self.following and arrangement.spatial_map.total_region.bottom > size.height
-        self._anchored = follow
-        if follow:
-            self._anchor_released = False
-        return arrangement
-
-    @on(ExchangeView.Grew)
-    def _follow(self, event: ExchangeView.Grew) -> None:
-        event.stop()
-        # Anchored: the layout pass that shows the new text also scrolls to it (see arrange).
-        if self.following and not self.is_anchored:
-            # After the layout has the new height; re-checked then, so a scroll up by the user
-            # in between is not undone.
-            self.call_after_refresh(self._scroll_if_following)
-
-    def _scroll_if_following(self) -> None:
-        if self.following:
-            self.scroll_end(animate=False, immediate=True)
+    # -- the store ----------------------------------------------------------------------------
 
     @property
     def exchanges(self) -> list[ExchangeView]:
-        return list(self.query_children(ExchangeView))
+        return [entry for entry in self._entries if isinstance(entry, ExchangeView)]
 
     @property
     def last(self) -> ExchangeView | None:
-        views = self.exchanges
-        return views[-1] if views else None
+        for entry in reversed(self._entries):
+            if isinstance(entry, ExchangeView):
+                return entry
+        return None
+
+    @property
+    def selected(self) -> ExchangeView | None:
+        """The exchange under the cursor, or the last one when there is no cursor."""
+        exchanges = self.exchanges
+        if self.cursor is not None and 0 <= self.cursor < len(exchanges):
+            return exchanges[self.cursor]
+        return exchanges[-1] if exchanges else None
+
+    def _add_entry(self, entry: Entry) -> None:
+        entry.transcript = self
+        if isinstance(entry, ExchangeView):
+            self._exchange_count += 1
+        self._index[id(entry)] = len(self._entries)
+        self._entries.append(entry)
+        self._heights.append(entry.row_count(self._width, exact=False) if self._width else 0)
+        self._starts.append(self._starts[-1] + self._heights[-1])
+        self._content_changed()
+
+    def entry_changed(self, entry: Entry) -> None:
+        """An entry's text grew or changed: re-measure it (cheap: its blocks are wrapped
+        incrementally) and show the change, following the bottom if the view is there."""
+        position = self._index.get(id(entry))
+        if position is None:
+            return
+        self._stale.add(position)
+        self._content_changed()
+
+    def _content_changed(self) -> None:
+        # Measured once per turn of the event loop, however many entries changed (a session
+        # loading a thousand exchanges sets the virtual size once, not a thousand times).
+        if not self._measure_scheduled:
+            self._measure_scheduled = True
+            self.call_later(self._measure_pending)
+        self.refresh()
+
+    def _measure_pending(self) -> None:
+        if self._measure_scheduled:
+            self._measure_scheduled = False
+            if self._width:
+                self._measure()
+
+    def _measure(self) -> None:
+        """Heights of the stale entries, the row each entry starts at, the virtual size."""
+        width = self._width
+        if self._stale:
+            first = min(self._stale)
+            for position in self._stale:
+                self._heights[position] = self._entries[position].row_count(width, exact=False)
+            self._stale.clear()
+            starts = self._starts
+            del starts[first + 1 :]
+            total = starts[first]
+            for height in self._heights[first:]:
+                total += height
+                starts.append(total)
+        self._set_virtual_height(self._starts[-1])
+
+    def _set_virtual_height(self, rows: int) -> None:
+        size = Size(self.scrollable_content_region.width, rows)
+        if size != self.virtual_size:
+            self.virtual_size = size
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+
+    def _remeasure_all(self) -> None:
+        self._measure_scheduled = False
+        self._stale = set(range(len(self._entries)))
+        self._strips.clear()
+        self._measure()
+
+    # -- adding and removing exchanges --------------------------------------------------------
 
     async def start_exchange(
         self,
@@ -100,9 +305,17 @@ transcript and starts a new session.
         flush_hz: float,
         hold: Callable[[], bool] | None = None,
     ) -> ExchangeView:
-        """Mount a view for a request about to be sent (ready for deltas when this returns)."""
-        view = ExchangeView(request, flush_hz=flush_hz, hold=hold)
-        await self.mount(view)
+        """Add an exchange for a request about to be sent (ready for deltas when this returns)."""
+        view = ExchangeView(
+            request,
+            flush_hz=flush_hz,
+            hold=hold,
+            started_at=datetime.now(timezone.utc),
+            number=self._exchange_count + 1,
+        )
+        self._add_entry(view)
+        self._streaming.append(view)
+        self._start_flushing(view._flush_interval)
         return view
 
     async def show_recorded(
@@ -112,12 +325,441 @@ transcript and starts a new session.
         status: ExchangeStatus,
         error: str | None,
         render: Callable[[str], Any] | None,
+        *,
+        started_at: datetime | None = None,
     ) -> ExchangeView:
         """Add a finished exchange (from a session file, or a test's fixed record)."""
-        view = ExchangeView(request)
-        await self.mount(view)
+        view = ExchangeView(request, started_at=started_at, number=self._exchange_count + 1)
+        self._add_entry(view)
         view.finish(status, result, error=error, render=render)
         return view
 
     async def clear(self) -> None:
-        await self.remove_children(ExchangeView)
+        """Remove every exchange (the hint, if any, stays)."""
+        for view in self._streaming:
+            view.transcript = None
+        self._streaming.clear()
+        self._stop_flushing()
+        kept = [entry for entry in self._entries if not isinstance(entry, ExchangeView)]
+        for entry in self._entries:
+            if isinstance(entry, ExchangeView):
+                entry.transcript = None
+        self._entries, self._heights, self._starts, self._index = [], [], [0], {}
+        self._stale.clear()
+        self._exchange_count = 0
+        self._styling.clear()
+        self.cursor = None
+        self.clear_search()
+        for entry in kept:
+            self._add_entry(entry)
+        self._content_changed()
+
+    def exchange_finished(self, view: ExchangeView) -> None:
+        if view in self._streaming:
+            self._streaming.remove(view)
+        if not self._streaming:
+            self._stop_flushing()
+        self.refresh()
+
+    # -- flushing -----------------------------------------------------------------------------
+
+    def _start_flushing(self, interval: float) -> None:
+        if self._flush_timer is not None and interval == self._flush_interval:
+            return
+        self._stop_flushing()
+        self._flush_interval = interval
+        self._flush_timer = self.set_interval(interval, self._timed_flush)
+
+    def _stop_flushing(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+
+    def _timed_flush(self) -> None:
+        for view in self._streaming:
+            view.timed_flush()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.rich_style + self.get_component_rich_style(f"transcript--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    def _text_width(self) -> int:
+        return max(1, self.scrollable_content_region.width - GUTTER - RIGHT_MARGIN)
+
+    def _locate(self, row: int) -> tuple[int, Block, int] | None:
+        """(entry position, block, row in block) for transcript row ``row``."""
+        position = bisect_right(self._starts, row) - 1
+        if position < 0 or position >= len(self._entries):
+            return None
+        found = self._entries[position].locate(row - self._starts[position], self._width)
+        if found is None:
+            return None
+        return position, found[0], found[1]
+
+    def _prepare_visible(self) -> None:
+        """Before drawing: wrap at the current width, make the visible entries' heights exact
+        (the others may still be estimates), and queue their finished text for styling."""
+        width = self._text_width()
+        if width != self._width:
+            self._width = width
+            self._remeasure_all()
+        else:
+            self._measure_pending()
+        for _ in range(3):  # exact heights can move the window; settles in one or two rounds
+            top = int(self.scroll_y)
+            bottom = top + self.scrollable_content_region.height
+            position = max(0, bisect_right(self._starts, top) - 1)
+            changed = False
+            while position < len(self._entries) and self._starts[position] < bottom:
+                entry = self._entries[position]
+                exact = entry.row_count(width, exact=True)
+                if exact != self._heights[position]:
+                    self._stale.add(position)
+                    changed = True
+                for block in entry.blocks:
+                    if block.style_with is not None and block not in self._styling:
+                        self._styling.append(block)
+                position += 1
+            if not changed:
+                break
+            self._measure()
+        if self._styling and self._styling_task is None:
+            self._styling_task = asyncio.create_task(self._style_blocks())
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._prepare_visible()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = int(self.scroll_y) + y
+        base = self.rich_style
+        found = self._locate(row) if row < self._starts[-1] else None
+        if found is None:
+            return Strip.blank(width, base)
+        position, block, index = found
+        entry = self._entries[position]
+        bar_state = self._bar_state(entry)
+        matches = self._matches_by_block.get(id(block))
+        current = self._match_index if matches else -1
+        key = (block, block.version, index, width, bar_state, current, self._search_query)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw_row(block, index, width, bar_state, matches)
+            self._strips[key] = strip
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(row)) is not None:
+            start, end = span
+            end = strip.cell_length if end == -1 else end
+            selected = self.screen.get_component_rich_style("screen--selection")
+            start = max(start, GUTTER)
+            if end > start:
+                before, chosen, after = strip.divide([start, end, strip.cell_length])
+                strip = Strip.join([before, chosen.apply_style(selected), after])
+        # Offsets tell the screen which row and column a mouse position is (text selection).
+        return strip.apply_offsets(0, row)
+
+    ALLOW_SELECT = True
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: the rows between the selection's ends, without the gutter."""
+        self._measure_pending()
+        total = self._starts[-1]
+        if not total or not self._width:
+            return None
+        first = selection.start.y if selection.start is not None else 0
+        last = min(selection.end.y if selection.end is not None else total - 1, total - 1)
+        rows = []
+        for row in range(first, last + 1):
+            found = self._locate(row)
+            rows.append(found[1].content.row(found[2])[0].rstrip() if found is not None else "")
+        # Rows before the selection are left empty (only their count matters to extract).
+        text = "\n" * first + "\n".join(rows)
+
+        def shifted(offset: Offset | None) -> Offset | None:
+            return None if offset is None else Offset(max(0, offset.x - GUTTER), offset.y)
+
+        return Selection(shifted(selection.start), shifted(selection.end)).extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def _bar_state(self, entry: Entry) -> str:
+        if not isinstance(entry, ExchangeView):
+            return ""
+        if self.cursor is not None and entry.number - 1 == self.cursor:
+            return "cursor"
+        if entry.status == "error":
+            return "bar-error"
+        if entry.status == "cancelled":
+            return "bar-cancelled"
+        return "bar"
+
+    def _draw_row(
+        self,
+        block: Block,
+        index: int,
+        width: int,
+        bar_state: str,
+        matches: list[tuple[int, int, int]] | None,
+    ) -> Strip:
+        base = self.rich_style
+        text, start = block.content.row(index)
+        role = self._style(block.role)
+        segments = [Segment(" ", base)]
+        if bar_state:
+            segments.append(Segment(CURSOR_BAR if bar_state == "cursor" else BAR, self._style(bar_state)))
+        else:
+            segments.append(Segment(" ", base))
+        segments.append(Segment(" ", base))
+        end = start + len(text)
+        spans = self._row_spans(block, start, end, matches)
+        if not spans and (block.role != "header" or bar_state != "cursor"):
+            segments.append(Segment(text, role))
+        else:
+            line = Text(text, style=role, end="")
+            if block.role == "header" and bar_state == "cursor":
+                line.stylize(self._style("cursor"))
+            for span in spans:
+                line.stylize(span.style, span.start, span.end)
+            segments.extend(line.render(self.app.console))
+        return Strip(segments).crop_extend(0, width, base)
+
+    def _row_spans(
+        self, block: Block, start: int, end: int, matches: list[tuple[int, int, int]] | None
+    ) -> list[Span]:
+        """Styles over the row's characters [start, end), as spans relative to the row."""
+        spans: list[Span] = []
+        if block.lead > start:
+            spans.append(Span(0, min(block.lead, end) - start, self._style("prompt")))
+        if block.spans:
+            starts = block.span_starts
+            low = bisect_left(starts, start - block.span_reach)
+            high = bisect_left(starts, end)
+            for span in block.spans[low:high]:
+                if span.end > start:
+                    spans.append(Span(max(span.start, start) - start, min(span.end, end) - start, span.style))
+        if matches:
+            for number, match_start, match_end in matches:
+                if match_end > start and match_start < end:
+                    name = "match-current" if number == self._match_index else "match"
+                    spans.append(Span(max(match_start, start) - start, min(match_end, end) - start, self._style(name)))
+        return spans
+
+    # -- the finished rendering, off the UI thread -------------------------------------------
+
+    async def _style_blocks(self) -> None:
+        """Style finished texts in a thread, visible ones first; swap each in when ready.
+
+        Styling never changes a character, so the rows stay where they are: the colours
+        appear without the text moving. A long text has its visible lines styled first (a
+        few milliseconds), then the whole of it (pygments on 100 KB of code takes ~0.5 s).
+        """
+        try:
+            while self._styling:
+                block = self._styling.pop(0)
+                if block.style_with is None:
+                    continue
+                render, offset = block.style_with
+                block.style_with = None
+                text = block.content.text[offset:]
+                window = getattr(render, "window", None)
+                if len(text) > VISIBLE_FIRST_CHARS and window is not None:
+                    start, end = self._visible_range(block)
+                    if end > offset:
+                        spans = await asyncio.to_thread(window, text, max(0, start - offset), end - offset)
+                        self._apply_spans(block, [Span(s.start + offset, s.end + offset, s.style) for s in spans])
+                rendered = await asyncio.to_thread(render, text)
+                self._apply_spans(block, styled_spans(rendered, offset))
+        finally:
+            self._styling_task = None
+
+    def _apply_spans(self, block: Block, spans: list[Span] | None) -> None:
+        if not spans:
+            return
+        spans.sort(key=lambda span: span.start)
+        block.spans = spans
+        block.span_starts = [span.start for span in spans]
+        block.span_reach = max(span.end - span.start for span in spans)
+        block.version += 1
+        self.refresh()
+
+    def _visible_range(self, block: Block) -> tuple[int, int]:
+        """The characters of ``block`` on screen now, as [start, end) (empty if none)."""
+        top = int(self.scroll_y)
+        bottom = top + self.scrollable_content_region.height
+        first = last = None
+        for row in range(top, min(bottom, self._starts[-1])):
+            found = self._locate(row)
+            if found is not None and found[1] is block:
+                text, start = block.content.row(found[2])
+                first = start if first is None else first
+                last = start + len(text)
+        return (first, last) if first is not None and last is not None else (0, 0)
+
+    async def wait_styled(self) -> None:
+        """Until every finished text on screen is styled (tests and snapshots wait on this)."""
+        self._prepare_visible()
+        while self._styling_task is not None:
+            await self._styling_task
+            self._prepare_visible()
+
+    # -- following, scrolling -----------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y - 1
+
+    def page(self, pages: int) -> None:
+        """Scroll by whole pages (the app binds shift+pageup/pagedown to it, from the prompt)."""
+        self._measure_pending()
+        height = max(1, self.scrollable_content_region.height - 1)
+        self.scroll_to(y=self.scroll_y + pages * height, animate=False)
+
+    # -- the exchange cursor ------------------------------------------------------------------
+
+    def watch_cursor(self, old: int | None, new: int | None) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on an exchange puts the cursor there (without scrolling)."""
+        self._measure_pending()
+        found = self._locate(int(self.scroll_y) + event.y)
+        if found is not None:
+            entry = self._entries[found[0]]
+            if isinstance(entry, ExchangeView):
+                self.cursor = entry.number - 1
+
+    def scroll_to_exchange(self, index: int) -> None:
+        """Bring exchange ``index``'s header into view (its start at the top if it is long)."""
+        exchanges = self.exchanges
+        self._measure_pending()
+        if not 0 <= index < len(exchanges) or not self._width:
+            return
+        position = self._index[id(exchanges[index])]
+        top, bottom = self._starts[position], self._starts[position + 1]
+        view_top = int(self.scroll_y)
+        view_height = self.scrollable_content_region.height
+        if top < view_top or bottom > view_top + view_height:
+            self.scroll_to(y=top if bottom - top > view_height or top < view_top else bottom - view_height, animate=False)
+
+    def action_cursor(self, step: int) -> None:
+        count = len(self.exchanges)
+        if not count:
+            return
+        if self.cursor is None:
+            self.cursor = count - 1 if step < 0 else 0
+        else:
+            self.cursor = max(0, min(count - 1, self.cursor + step))
+        self.scroll_to_exchange(self.cursor)
+
+    def action_exchange(self, action: ExchangeActionName) -> None:
+        exchange = self.selected
+        if exchange is None:
+            self.app.bell()
+            return
+        self.post_message(self.ExchangeAction(self, exchange, action))
+
+    # -- search -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        from workbench.ui.transcript_search import TranscriptSearch
+
+        self.app.push_screen(TranscriptSearch(self))
+
+    def search(self, query: str) -> int:
+        """Highlight every match of ``query`` (case-insensitive); returns how many."""
+        self._search_query = query
+        self._matches = []
+        self._matches_by_block = {}
+        self._match_index = -1
+        if query:
+            for entry in self._entries:
+                for block in entry.blocks:
+                    if not block.visible:
+                        continue
+                    text = block.content.text
+                    for start in find_all(text, query):
+                        number = len(self._matches)
+                        self._matches.append(Match(entry, block, start, start + len(query)))
+                        self._matches_by_block.setdefault(id(block), []).append(
+                            (number, start, start + len(query))
+                        )
+        self._strips.clear()
+        self.refresh()
+        return len(self._matches)
+
+    @property
+    def match_count(self) -> int:
+        return len(self._matches)
+
+    @property
+    def match_index(self) -> int:
+        """The current match (from 0), or -1 before next/previous was used."""
+        return self._match_index
+
+    def next_match(self, step: int = 1) -> Match | None:
+        """Go to the next (``step`` 1) or previous (-1) match, scrolling it into view."""
+        if not self._matches:
+            return None
+        if self._match_index < 0:
+            self._match_index = 0 if step > 0 else len(self._matches) - 1
+        else:
+            self._match_index = (self._match_index + step) % len(self._matches)
+        match = self._matches[self._match_index]
+        self._scroll_to_match(match)
+        self._strips.clear()
+        self.refresh()
+        return match
+
+    def _scroll_to_match(self, match: Match) -> None:
+        self._measure_pending()
+        if not self._width:
+            return
+        position = self._index.get(id(match.entry))
+        if position is None:
+            return
+        entry = match.entry
+        row = self._starts[position]
+        for block in entry.blocks:
+            if block is match.block:
+                block.row_count(self._width)
+                row += block.content.row_of_offset(match.start)
+                break
+            row += block.row_count(self._width)
+        view_top = int(self.scroll_y)
+        height = self.scrollable_content_region.height
+        if not view_top <= row < view_top + height:
+            self.scroll_to(y=max(0, row - height // 2), animate=False)
+
+    def clear_search(self) -> None:
+        if self._search_query or self._matches:
+            self.search("")
+
+    # -- text for tests and copying -----------------------------------------------------------
+
+    def lines_of(self, entry: Entry) -> list[str]:
+        """The rows an entry shows at the current width (plain text)."""
+        return entry.plain_lines(self._width or 80)
+
+    def visible_text(self) -> str:
+        """What the visible rows show, as plain text."""
+        self._prepare_visible()
+        rows = []
+        top = int(self.scroll_y)
+        for row in range(top, min(self._starts[-1], top + self.scrollable_content_region.height)):
+            found = self._locate(row)
+            if found is not None:
+                rows.append(found[1].content.row(found[2])[0].rstrip())
+        return "\n".join(rows)

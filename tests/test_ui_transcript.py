@@ -1,0 +1,207 @@
+"""The line-based transcript: headers, the prompt/completion join, the one-line metrics, the
+exchange cursor and its actions, search, paging from the prompt, lazy wrapping of big sessions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from ui_helpers import SIZE, make_app, send, shown_text, wait_finished, wait_for
+
+from workbench.api.request import CompletionRequest
+from workbench.api.types import Choice, ClientMetrics, CompletionResult, Usage
+from workbench.ui.final_render import render_completion
+from workbench.ui.transcript import Transcript
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+    for name in ("CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+async def test_header_numbers_the_exchange_and_names_changed_parameters(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        app.sidebar.query_one("#temperature").value = "0.2"
+        await send(pilot, "First")
+        first = await wait_finished(pilot)
+        await send(pilot, "Second")
+        second = await wait_finished(pilot, count=2)
+        header = shown_text(first).splitlines()[0]
+        assert header.startswith("#1 · llama3.1-8b · ")
+        assert "temperature=0.2" in header
+        assert "max_tokens" not in header  # the default is not repeated
+        assert shown_text(second).startswith("#2 · ")
+
+
+async def test_the_completion_continues_the_prompt_on_its_line(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "It was a dark and stormy night")
+        view = await wait_finished(pilot)
+        completion = view.completion_text
+        lines = shown_text(view).splitlines()
+        assert lines[1] == "▶ It was a dark and stormy night" + completion.split("\n")[0]
+        # Drawn apart: the prompt's characters in the prompt's style, the rest in the output's.
+        block = view.choices[0].output.block
+        assert block.lead == len("▶ It was a dark and stormy night")
+
+
+async def test_metrics_fit_one_row_at_80_columns_and_finish_is_named_once(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.sidebar.query_one("#max_tokens").value = "5"
+        await send(pilot, "Short")
+        view = await wait_finished(pilot)
+        text = shown_text(view)
+        assert text.count("finish") == 1 and "finish length" in text
+        metrics = view.metrics.content
+        assert metrics.row_count(app.transcript._width) == 1
+        assert "TTFT" in metrics.text and "tok/s" in metrics.text
+
+
+async def test_cursor_picks_an_earlier_exchange_for_copy_resend_export_logprobs(sim: Any) -> None:
+    from workbench.ui.export_screen import ExportScreen
+    from workbench.ui.logprobs_screen import LogprobsScreen
+
+    app = make_app(sim.base_url)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "The first prompt")
+        first = await wait_finished(pilot)
+        await send(pilot, "The second prompt")
+        await wait_finished(pilot, count=2)
+        app.transcript.focus()
+        await pilot.press("left_square_bracket")
+        assert app.transcript.cursor == 1
+        await pilot.press("left_square_bracket")
+        assert app.transcript.selected is first
+        await pilot.press("c")
+        assert copied == [first.completion_text]
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen))
+        assert app.screen.request.prompt == "The first prompt"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
+        app.transcript.focus()
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogprobsScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, LogprobsScreen))
+        app.transcript.focus()
+        await pilot.press("r")
+        assert app.prompt_pane.text == "The first prompt"
+        assert app.focused is app.prompt_pane.editor
+
+
+async def test_ctrl_f_highlights_matches_and_steps_through_them(sim: Any) -> None:
+    from workbench.ui.transcript_search import TranscriptSearch
+
+    app = make_app(sim.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "needle one")
+        await wait_finished(pilot)
+        await send(pilot, "needle two")
+        await wait_finished(pilot, count=2)
+        app.transcript.focus()
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, TranscriptSearch))
+        await pilot.press(*"NEEDLE")
+        transcript = app.transcript
+        assert transcript.match_count == 2  # case-insensitive, one per prompt
+        assert transcript.match_index == 0
+        await pilot.press("enter")
+        assert transcript.match_index == 1
+        await pilot.press("up")
+        assert transcript.match_index == 0
+        assert "1 of 2" in str(app.screen.query_one("#search-count").render())
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TranscriptSearch))
+        assert transcript.match_count == 0
+
+
+async def test_shift_pageup_scrolls_the_transcript_from_the_prompt(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.sidebar.query_one("#max_tokens").value = "600"
+        app.sidebar.query_one("#min_tokens").value = "600"
+        await send(pilot, "A long one")
+        await wait_finished(pilot)
+        app.prompt_pane.editor.focus()
+        transcript = app.transcript
+        await wait_for(pilot, lambda: transcript.max_scroll_y > 10)
+        bottom = transcript.scroll_y
+        await pilot.press("shift+pageup")
+        await wait_for(pilot, lambda: transcript.scroll_y < bottom)
+        assert not transcript.following
+        assert app.focused is app.prompt_pane.editor
+        await pilot.press("shift+pagedown", "shift+pagedown")
+        await wait_for(pilot, lambda: transcript.following)
+
+
+class _TranscriptOnly(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Transcript(id="transcript")
+
+
+def _recorded(number: int) -> tuple[CompletionRequest, CompletionResult]:
+    text = " ".join(f"word{number}-{i}" for i in range(400)) + "\n\n```python\nx = 1\n```\n"
+    result = CompletionResult(
+        choices=[Choice(index=0, text=text, finish_reason="length")],
+        usage=Usage(prompt_tokens=3, completion_tokens=400, total_tokens=403),
+        metrics=ClientMetrics(time_to_first_token_s=0.01, wall_time_s=0.1),
+    )
+    return CompletionRequest(model="m", prompt=f"prompt {number}"), result
+
+
+async def test_a_big_session_wraps_and_styles_only_what_is_on_screen() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        render = lambda text: render_completion(text, "monokai")  # noqa: E731
+        for number in range(300):
+            request, result = _recorded(number)
+            await transcript.show_recorded(request, result, "complete", None, render)
+        await pilot.pause()
+        await transcript.wait_styled()
+        outputs = [view.choices[0].output.block for view in transcript.exchanges]
+        wrapped = [block for block in outputs if block.content.width]
+        styled = [block for block in outputs if block.spans]
+        assert 1 <= len(wrapped) <= 3 and wrapped[-1] is outputs[-1]
+        assert 1 <= len(styled) <= 3 and styled[-1] is outputs[-1]
+        assert transcript.following and transcript.max_scroll_y > 300 * 10
+        # The finished rendering did not change a character of what is shown.
+        assert outputs[-1].content.text.endswith("```python\nx = 1\n```\n")
+        # Scrolling to the top wraps (and styles) what comes into view there.
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        await transcript.wait_styled()
+        assert outputs[0].content.width and outputs[0].spans
+        assert "prompt 0" in transcript.visible_text()
+
+
+async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_picks_an_exchange() -> None:
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        for number in range(2):
+            request, result = _recorded(number)
+            await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        assert transcript.scroll_y == 0
+        # Row 0 is "#1 · m", row 1 "▶ prompt 0…": columns count from the widget's left edge.
+        selected = transcript.get_selection(Selection(Offset(3, 0), Offset(5, 1)))
+        assert selected is not None
+        assert selected[0] == "#1 · m\n▶ "
+        await pilot.click(Transcript, offset=(10, 2))
+        assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]
