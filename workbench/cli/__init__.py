@@ -27,6 +27,7 @@ EXIT_INTERRUPTED = 130
 COMMAND_MODULES: tuple[str, ...] = (
     "tui",
     "run",
+    "compare",
     "models",
     "sim",
     "sessions",
