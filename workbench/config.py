@@ -78,6 +78,7 @@ BINDING_IDS = (
     "logprobs",
     "reset_parameters",
     "export",
+    "compare",
 )
 _KEY_SPEC = re.compile(r"^[a-z0-9_+\-]+(,[a-z0-9_+\-]+)*$")
 

@@ -112,6 +112,11 @@ def summary_line(lanes: Sequence[LaneState]) -> str:
     for ranking in rankings(lanes):
         if ranking.winner is None:
             continue
+        if ranking.unit == "tok" and len(ranking.values) > 1 and len(set(ranking.values)) == 1:
+            # Every lane stopped at the same length: "shortest" and "longest" would be noise.
+            if ranking.title == "shortest":
+                parts.append(f"same length ({_number(ranking.values[0], ranking.unit)})")
+            continue
         parts.append(
             f"{ranking.title}: {ranking.winner + 1} ({_number(ranking.values[0], ranking.unit)})"
         )

@@ -143,6 +143,15 @@ APP_BINDINGS: list[Binding] = [
         show=False,
         tooltip="Show the request as curl / Python SDK / httpx / JSON",
     ),
+    Binding(
+        "f5",
+        "compare",
+        "Compare",
+        id="compare",
+        priority=True,
+        show=False,
+        tooltip="Send the prompt as 2-4 variants at once, side by side (models or any field)",
+    ),
 ]
 # Descriptions for the command palette and the help screen, by action name.
 ACTION_TITLES: dict[str, str] = {
@@ -163,6 +172,7 @@ ACTION_TITLES: dict[str, str] = {
     "logprobs": "Show logprobs of the last exchange",
     "reset_parameters": "Reset parameters to defaults",
     "export": "Export the request as curl / Python / JSON",
+    "compare": "Compare: send the prompt as several variants side by side",
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}

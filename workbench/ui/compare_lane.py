@@ -1,0 +1,216 @@
+"""One compare lane on screen: its overrides (edited and checked like the sidebar's fields),
+its text as it streams (one block per prompt of a batch), and its outcome and figures.
+
+The lane's text arrives through :meth:`LaneView.flush`, called once per frame by the compare
+screen with what the runner buffered since the last frame: a 2,500 tok/s lane costs one
+append per frame, not one per token (``docs/benchmarks.md``).
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from workbench.api.request import CompletionRequest
+from workbench.compare.runner import LaneState
+from workbench.compare.variants import Variant, VariantError, lane_request, parse_variant
+from workbench.ui.metrics_format import format_rate, metrics_line
+from workbench.ui.stream_text import StreamText
+
+
+class ChoiceBlock(Vertical):
+    """One prompt's (choice's) text inside a lane; titled only for a batch."""
+
+    DEFAULT_CSS = """
+    ChoiceBlock { height: auto; }
+    ChoiceBlock > .choice-title { color: $text-muted; height: 1; }
+    """
+
+    def __init__(self, index: int, titled: bool) -> None:
+        super().__init__()
+        self.index = index
+        self.titled = titled
+        # Made here, not in compose, so text can be appended in the frame the block is mounted.
+        self.stream = StreamText()
+
+    def compose(self) -> ComposeResult:
+        title = Static(f"── prompt {self.index + 1} ──", classes="choice-title", markup=False)
+        title.display = self.titled
+        yield title
+        yield self.stream
+
+
+class LaneView(Vertical):
+    """A lane: overrides input, live text, status and figures."""
+
+    DEFAULT_CSS = """
+    LaneView {
+        height: 1fr;
+        border: round $panel;
+        border-title-color: $text-primary;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+    }
+    LaneView:focus-within { border: round $primary; }
+    LaneView.-error { border-subtitle-color: $text-error; }
+    LaneView.-waiting { border-subtitle-color: $text-warning; }
+    LaneView > .lane-overrides { height: 1; border: none; padding: 0; background: $boost; }
+    LaneView > .lane-overrides:focus { background: $primary 20%; }
+    LaneView > .lane-problem { color: $text-error; height: auto; display: none; }
+    LaneView > .lane-problem.-shown { display: block; }
+    LaneView > .lane-body { height: 1fr; scrollbar-size-vertical: 1; }
+    LaneView > .lane-metrics { height: auto; color: $text-muted; }
+    """
+
+    class OverridesChanged(Message):
+        """The user edited this lane's overrides (valid or not)."""
+
+        def __init__(self, lane: LaneView) -> None:
+            super().__init__()
+            self.lane = lane
+
+    def __init__(self, overrides_text: str = "", *, number: int = 1) -> None:
+        super().__init__()
+        self.overrides_text = overrides_text
+        self.number = number
+        self.variant: Variant | None = None
+        self.problem: str | None = None
+        self.state: LaneState | None = None
+        self._blocks: dict[int, ChoiceBlock] = {}
+        self._batch = False
+        self._anchored = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            self.overrides_text,
+            placeholder="overrides, e.g. model=qwen-3-32b,temperature=0.2 (empty: the sidebar's)",
+            classes="lane-overrides",
+            select_on_focus=False,
+        )
+        yield Static("", classes="lane-problem", markup=False)
+        yield VerticalScroll(classes="lane-body", can_focus=False)
+        yield Static("", classes="lane-metrics", markup=False)
+
+    def on_mount(self) -> None:
+        self.renumber(self.number)
+        self.set_status("ready")
+
+    # -- overrides -----------------------------------------------------------------------------
+
+    @property
+    def input(self) -> Input:
+        return self.query_one(".lane-overrides", Input)
+
+    def renumber(self, number: int) -> None:
+        self.number = number
+        title = self.variant.title if self.variant is not None else (self.overrides_text or "base request")
+        self.border_title = f"{number} · {title}"
+
+    def check(self, base: CompletionRequest | None) -> CompletionRequest | None:
+        """Parse and validate this lane against ``base``; show the problem under the input.
+        Returns the lane's request, or None when it cannot be sent."""
+        text = self.input.value if self.is_mounted else self.overrides_text
+        self.overrides_text = text
+        problem: str | None = None
+        request: CompletionRequest | None = None
+        try:
+            self.variant = parse_variant(text)
+            if base is not None:
+                request = lane_request(base, self.variant)
+        except VariantError as error:
+            problem = str(error)
+            if error.lane is None and error.field is None and "=" not in text:
+                problem += " (FIELD=VALUE, comma-separated)"
+        self.problem = problem
+        shown = self.query_one(".lane-problem", Static)
+        shown.update(problem or "")
+        shown.set_class(problem is not None, "-shown")
+        self.renumber(self.number)
+        return request
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.post_message(self.OverridesChanged(self))
+
+    # -- a run ---------------------------------------------------------------------------------
+
+    def start(self, state: LaneState) -> None:
+        """Forget the last run's text and follow ``state``."""
+        self.state = state
+        body = self.query_one(".lane-body", VerticalScroll)
+        body.remove_children()
+        self._blocks = {}
+        self._batch = state.request.choice_count > 1
+        self._anchored = False
+        body.anchor(False)
+        self.query_one(".lane-metrics", Static).update("")
+        self.show_state()
+
+    def _block(self, index: int) -> ChoiceBlock:
+        block = self._blocks.get(index)
+        if block is None:
+            block = ChoiceBlock(index, self._batch or index > 0)
+            self._blocks[index] = block
+            body = self.query_one(".lane-body", VerticalScroll)
+            later = [i for i in self._blocks if i > index and self._blocks[i].is_attached]
+            if later:
+                body.mount(block, before=self._blocks[min(later)])
+            else:
+                body.mount(block)
+        return block
+
+    def flush(self) -> None:
+        """Show what arrived since the last frame (one append per choice)."""
+        state = self.state
+        if state is None:
+            return
+        pieces = state.take_pending()
+        if not pieces:
+            return
+        by_choice: dict[int, list[str]] = {}
+        for index, text in pieces:
+            by_choice.setdefault(index, []).append(text)
+        for index, texts in by_choice.items():
+            self._block(index).stream.append("".join(texts))
+        if not self._anchored:
+            body = self.query_one(".lane-body", VerticalScroll)
+            if body.max_scroll_y > 0:
+                # Follow the end once the text overflows (anchoring earlier would bottom-align
+                # short text); scrolling up releases it, as in Textual's own anchor.
+                self._anchored = True
+                body.anchor()
+
+    def show_state(self) -> None:
+        """The status in the border and, once the lane has ended, its figures."""
+        state = self.state
+        if state is None:
+            return
+        self.set_class(state.status == "error", "-error")
+        self.set_class(state.status == "waiting", "-waiting")
+        if state.status == "waiting":
+            self.set_status(f"⏳ {state.wait_reason}: waiting {state.wait_s:.2f} s, then retry {state.retries + 1}")
+        elif state.status == "streaming":
+            rate = state.live_rate
+            self.set_status("streaming" + (f" · {format_rate(rate)}" if rate else ""))
+        elif state.status == "pending":
+            self.set_status("connecting…")
+        else:
+            self.set_status(state.status)
+        if state.done:
+            line = metrics_line(state.result) if state.result is not None else "no response"
+            if state.status == "error" and state.error_message:
+                line = f"{state.error_message}\n{line}"
+            if state.status == "cancelled":
+                line = f"cancelled · {line}"
+            self.query_one(".lane-metrics", Static).update(Text(line))
+
+    def set_status(self, text: str) -> None:
+        self.border_subtitle = text
+
+    @property
+    def shown_text(self) -> str:
+        """Every block's text as shown (for tests and copying)."""
+        return "\n".join(self._blocks[i].stream.text for i in sorted(self._blocks))
