@@ -57,7 +57,9 @@ class LaneView(Vertical):
     LaneView:focus-within { border: round $primary; }
     LaneView.-error { border-subtitle-color: $text-error; }
     LaneView.-waiting { border-subtitle-color: $text-warning; }
-    LaneView > .lane-overrides { height: 1; border: none; padding: 0; background: $boost; }
+    LaneView > .lane-overrides {
+        height: 1; border: none; padding: 0; background: $panel; color: $text-secondary;
+    }
     LaneView > .lane-overrides:focus { background: $primary 20%; }
     LaneView > .lane-problem { color: $text-error; height: auto; display: none; }
     LaneView > .lane-problem.-shown { display: block; }
@@ -86,7 +88,7 @@ class LaneView(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(
             self.overrides_text,
-            placeholder="overrides, e.g. model=qwen-3-32b,temperature=0.2 (empty: the sidebar's)",
+            placeholder="no overrides: the sidebar's request",
             classes="lane-overrides",
             select_on_focus=False,
         )

@@ -76,7 +76,9 @@ server asked, while the others go on. Every run is saved in the session as one g
 
     DEFAULT_CSS = """
     CompareScreen { background: $background; }
-    CompareScreen #compare-header { height: 1; padding: 0 1; color: $text-muted; }
+    CompareScreen #compare-header {
+        height: 1; padding: 0 1; color: $text-muted; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     CompareScreen #compare-pages { height: 1; padding: 0 1; display: none; }
     CompareScreen #compare-pages.-paged { display: block; }
     CompareScreen #compare-lanes { height: 1fr; grid-gutter: 0 1; }
@@ -201,6 +203,15 @@ server asked, while the others go on. Every run is saved in the session as one g
             strip.append(" ")
         strip.append("tab: next lane", style="dim")
         self.query_one("#compare-pages", Static).update(strip)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # One lane at a time: the page follows the focus (a click, tab, or a lane just added).
+        if not self.paged:
+            return
+        position = self._focused_index()
+        if position != self._page:
+            self._page = position
+            self._arrange()
 
     def _focused_index(self) -> int:
         focused = self.focused
