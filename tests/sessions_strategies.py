@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from workbench.api.request import GRAMMAR_ROOTS, CompletionRequest
 from workbench.api.types import Choice, ClientMetrics, TimeInfo, Usage
-from workbench.sessions.model import STATUSES, Exchange, Session
+from workbench.sessions.model import MAX_LANES, STATUSES, Exchange, Session
 
 # Strings TOML writers get wrong: line endings, NUL, quotes and backslashes at the edges.
 TRICKY = ["\r\n", "\r", "\n", "\x00", '"', '"""', "\\", "\\\n", "\t", "\x7f", "\x1b[31m", "\u2028"]
@@ -92,6 +92,28 @@ timestamps = st.datetimes(
     timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30))]),
 )
 
+# A compare lane's overrides: registry fields with values of their type.
+variants = st.dictionaries(
+    st.sampled_from(["model", "temperature", "seed", "max_tokens", "stop", "echo", "grammar_root"]),
+    st.none(),
+    max_size=3,
+).flatmap(
+    lambda keys: st.fixed_dictionaries(
+        {
+            key: {
+                "model": small_text,
+                "temperature": st.floats(0, 1.5),
+                "seed": int64,
+                "max_tokens": st.integers(1, 10**6),
+                "stop": st.lists(small_text, max_size=4),
+                "echo": st.booleans(),
+                "grammar_root": st.sampled_from(GRAMMAR_ROOTS),
+            }[key]
+            for key in keys
+        }
+    )
+)
+
 exchanges = st.builds(
     Exchange,
     request=requests,
@@ -99,7 +121,7 @@ exchanges = st.builds(
     error=st.none() | any_text,
     started_at=timestamps,
     finished_at=st.none() | timestamps,
-    choices=st.lists(choices, max_size=3),
+    choices=st.lists(choices, max_size=3, unique_by=lambda choice: choice.index),
     usage=usage,
     time_info=time_info,
     metrics=metrics,
@@ -108,7 +130,20 @@ exchanges = st.builds(
     response_created=st.none() | int64,
     system_fingerprint=st.none() | small_text,
     id=small_text,
-)
+    http_status=st.none() | st.integers(100, 599),
+    server_message=st.none() | any_text,
+    group=st.none() | small_text,
+    lane=st.none(),
+    variant=variants,
+    label=st.none() | any_text,
+).map(lambda e: _with_lane(e))
+
+
+def _with_lane(exchange: Exchange) -> Exchange:
+    """A lane number only where there is a group (the format requires one for the other)."""
+    if exchange.group is not None:
+        exchange.lane = len(exchange.id) % MAX_LANES
+    return exchange
 
 sessions = st.builds(
     Session,

@@ -36,11 +36,16 @@ def test_tricky_text_round_trips_in_every_text_field(text: str) -> None:
 def test_long_text_with_newlines_is_written_as_a_multiline_string() -> None:
     session = Session.new(title="poem")
     prompt = "The first line of a longer prompt,\nand its second line.\n"
-    request = CompletionRequest(model="m", prompt=prompt, stop=["\n\n"])
+    quoted = 'A line with "quotes" and a \\ backslash,\nthen an ESC \x1b that needs escapes.'
+    request = CompletionRequest(model="m", prompt=[prompt, quoted], stop=["\n\n"])
     session.exchanges.append(Exchange.from_outcome(request, None, status="cancelled"))
     text = encode(session).decode()
-    assert f'prompt = """\n{prompt}"""' in text
+    # Plain text: a literal string, exactly as typed (nothing escaped, fast to read back).
+    assert f"'''\n{prompt}'''" in text
+    # Text with a control character: a basic multiline string with escapes.
+    assert '"""\nA line with \\"quotes\\" and a \\\\ backslash,\nthen an ESC \\u001b' in text
     assert 'stop = [\n    "\\n\\n",\n]' in text  # short strings stay on one line
+    assert decode(text) == session
 
 
 def test_absent_values_are_omitted_not_written_as_null() -> None:
@@ -55,7 +60,7 @@ def test_absent_values_are_omitted_not_written_as_null() -> None:
 
 
 def test_newer_schema_is_refused_with_a_reason() -> None:
-    text = encode(Session.new(title="t")).decode().replace("schema_version = 1", "schema_version = 7")
+    text = encode(Session.new(title="t")).decode().replace("schema_version = 2", "schema_version = 7")
     with pytest.raises(NewerSchemaError, match="schema_version 7 is newer"):
         decode(text)
 
@@ -76,6 +81,6 @@ def test_unreadable_content_names_the_problem(text: str | bytes, reason: str) ->
 
 def test_unknown_top_level_keys_are_kept_when_saved_again() -> None:
     text = encode(Session.new(title="t")).decode() + "\n"
-    text = text.replace("schema_version = 1\n", 'schema_version = 1\nlabel = "from a newer minor version"\n')
+    text = text.replace("schema_version = 2\n", 'schema_version = 2\nlabel = "from a newer minor version"\n')
     session = decode(text)
     assert decode(encode(session)).extra == {"label": "from a newer minor version"}

@@ -70,7 +70,7 @@ def test_unreadable_files_are_listed_with_the_reason_and_never_touched(tmp_path:
     broken.write_bytes(b"title = [oops\n")
     newer = tmp_path / "20260101-000000-000-fedcba--future.toml"
     newer_text = encode(Session.new(title="from the future")).replace(
-        b"schema_version = 1", b"schema_version = 99"
+        b"schema_version = 2", b"schema_version = 99"
     )
     newer.write_bytes(newer_text)
 
@@ -89,7 +89,7 @@ def test_a_file_rewritten_by_a_newer_schema_is_not_overwritten(tmp_path: Path) -
     store = SessionStore(tmp_path)
     session = Session.new(title="mine")
     path = store.save(session).path
-    future = path.read_bytes().replace(b"schema_version = 1", b"schema_version = 2")
+    future = path.read_bytes().replace(b"schema_version = 2", b"schema_version = 3")
     path.write_bytes(future)
     session.exchanges.append(exchange("more"))
     with pytest.raises(SessionConflictError, match="not overwritten"):

@@ -16,12 +16,15 @@ from workbench.api.request import CompletionRequest
 from workbench.api.types import Choice, ClientMetrics, CompletionResult, TimeInfo, Usage
 from workbench.sessions.ids import new_id
 
-#: Bumped when the file format changes incompatibly; a file with a higher number is never
-#: overwritten by this version of the app.
-SCHEMA_VERSION = 1
+#: Bumped when the file format changes; a file with a higher number is never overwritten by
+#: this version of the app. 2 added exchange groups (compare runs) and structured errors; a
+#: version-1 file reads unchanged and is written as version 2 only once something is added.
+SCHEMA_VERSION = 2
 
 ExchangeStatus = Literal["complete", "cancelled", "error"]
-STATUSES: tuple[str, ...] = ("complete", "cancelled", "error")
+STATUSES: tuple[ExchangeStatus, ...] = ("complete", "cancelled", "error")
+#: Lanes of one compare group are numbered 0 .. MAX_LANES - 1 (compare runs at most 8).
+MAX_LANES = 64
 
 
 def utc_now() -> datetime:
@@ -59,6 +62,17 @@ class Exchange:
     system_fingerprint: str | None = None
     #: Identity inside the session: lets two app instances merge their exchanges safely.
     id: str = field(default_factory=new_id)
+    #: For ``status == "error"`` when the server answered: its HTTP status and its own message
+    #: (replay compares these, not the rendering in ``error``, which names hosts and retries).
+    http_status: int | None = None
+    server_message: str | None = None
+    #: A compare run: every lane is one exchange; they share ``group`` (an id) and are
+    #: numbered by ``lane`` (0-based). ``variant`` holds the lane's request-field overrides on
+    #: top of the common request (``request`` is what was actually sent), ``label`` its name.
+    group: str | None = None
+    lane: int | None = None
+    variant: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
 
     @classmethod
     def from_outcome(
@@ -70,9 +84,11 @@ class Exchange:
         error: str | None = None,
         started_at: datetime | None = None,
         finished_at: datetime | None = None,
+        failure: BaseException | None = None,
     ) -> Exchange:
         """Build the record from a finished, cancelled or failed call (``result`` may be the
-        error's ``partial`` or None when nothing arrived)."""
+        error's ``partial`` or None when nothing arrived). Pass the exception as ``failure``
+        so that its HTTP status and the server's own message are kept for replay checks."""
         if status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         exchange = cls(
@@ -82,6 +98,8 @@ class Exchange:
             started_at=started_at or utc_now(),
             finished_at=finished_at or utc_now(),
         )
+        if failure is not None:
+            exchange.http_status, exchange.server_message = failure_details(failure)
         if result is not None:
             exchange.choices = [
                 Choice(
@@ -104,6 +122,15 @@ class Exchange:
 
     @property
     def model(self) -> str:
+        return self.request.model
+
+    @property
+    def lane_name(self) -> str:
+        """How a report names this lane: its label, else its overrides, else its model."""
+        if self.label:
+            return self.label
+        if self.variant:
+            return ",".join(f"{key}={value}" for key, value in self.variant.items())
         return self.request.model
 
     @property
@@ -133,6 +160,33 @@ class Exchange:
         return " ".join(lines) if kind == "tokens" else "\n".join(lines)
 
 
+def failure_details(failure: BaseException) -> tuple[int | None, str | None]:
+    """(HTTP status, the server's own message) of an API error; (None, None) for others."""
+    status = getattr(failure, "status_code", None)
+    if not isinstance(status, int) or isinstance(status, bool):
+        return None, None
+    body = getattr(failure, "body", None)
+    message = None
+    if body is not None:
+        # Lazy: the error-body reader imports httpx, which the app's start does not need.
+        from workbench.api.failures import read_error_body
+
+        message = read_error_body(body).message
+    return status, message
+
+
+def exchange_groups(exchanges: list[Exchange]) -> list[list[Exchange]]:
+    """Exchanges in order, each compare group (consecutive exchanges sharing ``group``) as one
+    list of lanes, every other exchange as a list of one."""
+    groups: list[list[Exchange]] = []
+    for exchange in exchanges:
+        if exchange.group is not None and groups and groups[-1][0].group == exchange.group:
+            groups[-1].append(exchange)
+        else:
+            groups.append([exchange])
+    return groups
+
+
 @dataclass(slots=True)
 class Session:
     """A titled, ordered list of exchanges plus where they were sent (never the key)."""
@@ -148,6 +202,8 @@ class Session:
     extra: dict[str, Any] = field(default_factory=dict)
     #: Where this session lives on disk and what we last read/wrote there (set by the store).
     storage: Any = field(default=None, compare=False, repr=False)
+    #: Set when the file was read with a repair (e.g. a save cut off by a crash): says what.
+    recovered: str | None = field(default=None, compare=False)
 
     @classmethod
     def new(
