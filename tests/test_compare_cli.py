@@ -190,6 +190,13 @@ def test_save_writes_a_session_that_replay_check_accepts(sim, env, tmp_path) -> 
     session = SessionStore(sessions).load(path)
     assert [e.request.model for e in session.exchanges] == ["llama3.1-8b", "qwen-3-32b"]
     assert all(e.status == "complete" and e.output_text for e in session.exchanges)
+    group = session.exchanges[0].group
+    assert group and [(e.group, e.lane) for e in session.exchanges] == [(group, 0), (group, 1)]
+    assert [e.variant for e in session.exchanges] == [
+        {"model": "llama3.1-8b"},
+        {"model": "qwen-3-32b", "temperature": 0.2},
+    ]
+    assert 'schema_version = 2' in path.read_text()
 
     replay = workbench("replay", str(path), "--check", "--base-url", sim.base_url, "--sessions-dir", str(sessions), env=env)
     assert replay.returncode == EXIT_OK, replay.stderr

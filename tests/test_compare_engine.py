@@ -208,3 +208,30 @@ def test_word_diff_of_two_lanes_uses_the_replay_engine() -> None:
     assert ("delete", "quick ") in before and ("insert", "slow ") in after
     assert "".join(t for _, t in before) == left.text and "".join(t for _, t in after) == right.text
     assert changed_words(before) == 2
+
+
+# -- saved as one group, replayed lane by lane ---------------------------------------------------
+
+
+async def test_a_saved_group_round_trips_and_replays_lane_by_lane(sim, tmp_path) -> None:
+    from workbench.compare.saving import compare_session, groups_of
+    from workbench.sessions.replay import replay_session
+    from workbench.sessions.store import SessionStore
+
+    variants = [parse_variant("seed=4"), parse_variant("seed=5,temperature=0.7"), parse_variant("model=no-such-model")]
+    run = CompareRun(lane_requests(BASE, variants), variants)
+    async with client_for(sim) as client:
+        await run.run(client)
+        store = SessionStore(tmp_path)
+        path = store.save(compare_session(run, base_url=sim.base_url)).path
+        loaded = store.load(path)
+        assert len(groups_of(loaded)) == 1
+        lanes = loaded.exchanges
+        assert [e.lane for e in lanes] == [0, 1, 2] and len({e.group for e in lanes}) == 1
+        assert [e.variant for e in lanes] == [{"seed": 4}, {"seed": 5, "temperature": 0.7}, {"model": "no-such-model"}]
+        assert lanes[2].status == "error" and lanes[2].http_status == 404
+        steps = [step async for step in replay_session(loaded, client)]
+    assert [step.same for step in steps[:2]] == [True, True]
+    # The failed lane fails again the same way (replay's verdict on error text is sessions'
+    # business: it still compares the rendered message, which differs from the app's wording).
+    assert steps[2].replayed.status == "error" and steps[2].replayed.http_status in (None, 404)

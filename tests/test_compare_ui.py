@@ -10,7 +10,6 @@ import pytest
 from textual.widgets import Input, Static
 from ui_helpers import completion_posts, make_app, wait_for
 
-from workbench.compare.saving import GROUPS_SUPPORTED
 from workbench.sessions.store import SessionStore
 from workbench.ui.compare_screen import CompareScreen, LaneDiffScreen
 from workbench.ui.compare_lane import LaneView
@@ -120,10 +119,9 @@ async def test_one_send_streams_every_lane_and_saves_one_group(sim, tmp_path) ->
         await wait_for(pilot, lambda: not app.saves.pending)
     session = SessionStore(tmp_path / "s").load(app.session.storage.path)
     assert [e.request.seed for e in session.exchanges] == [1, 2]
-    if GROUPS_SUPPORTED:
-        assert len({e.group for e in session.exchanges}) == 1
-        assert [e.lane for e in session.exchanges] == [0, 1]
-        assert session.exchanges[1].variant == {"seed": 2, "model": "qwen-3-32b"}
+    assert len({e.group for e in session.exchanges}) == 1 and session.exchanges[0].group
+    assert [e.lane for e in session.exchanges] == [0, 1]
+    assert session.exchanges[1].variant == {"seed": 2, "model": "qwen-3-32b"}
 
 
 async def test_cancel_one_lane_keeps_its_text_and_the_other_finishes(sim_factory, tmp_path) -> None:

@@ -8,16 +8,10 @@ recording, like any other exchange.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from workbench.compare.runner import CompareRun, LaneState
-from workbench.sessions.model import Exchange, Session
-
-_EXCHANGE_FIELDS = {f.name for f in dataclasses.fields(Exchange)}
-#: Whether this build's sessions know exchange groups (schema v2). Without them the lanes are
-#: saved as plain exchanges, in lane order: still one replayable exchange per lane.
-GROUPS_SUPPORTED = {"group", "lane", "variant", "label"} <= _EXCHANGE_FIELDS
+from workbench.sessions.model import Exchange, Session, exchange_groups
 
 
 def saved_variant(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -27,6 +21,7 @@ def saved_variant(overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def lane_exchange(run: CompareRun, lane: LaneState) -> Exchange:
+    # A lane that never started (the run was cancelled first) is recorded as cancelled.
     status = lane.status if lane.status in ("complete", "cancelled", "error") else "cancelled"
     exchange = Exchange.from_outcome(
         lane.request,
@@ -35,12 +30,12 @@ def lane_exchange(run: CompareRun, lane: LaneState) -> Exchange:
         error=lane.error_message if status == "error" else None,
         started_at=lane.started_at or run.started_at,
         finished_at=lane.finished_at or run.finished_at,
+        failure=lane.error,
     )
-    if GROUPS_SUPPORTED:
-        exchange.group = run.group  # type: ignore[attr-defined]
-        exchange.lane = lane.index  # type: ignore[attr-defined]
-        exchange.variant = saved_variant(lane.variant.overrides)  # type: ignore[attr-defined]
-        exchange.label = lane.variant.label or None  # type: ignore[attr-defined]
+    exchange.group = run.group
+    exchange.lane = lane.index
+    exchange.variant = saved_variant(lane.variant.overrides)
+    exchange.label = lane.variant.label or None
     return exchange
 
 
@@ -64,19 +59,5 @@ def compare_session(
 
 
 def groups_of(session: Session) -> list[list[Exchange]]:
-    """The session's exchanges as groups in order: a compare run's lanes together (by lane),
-    every other exchange alone."""
-    groups: list[list[Exchange]] = []
-    by_id: dict[str, list[Exchange]] = {}
-    for exchange in session.exchanges:
-        group = getattr(exchange, "group", None)
-        if group is None:
-            groups.append([exchange])
-            continue
-        if group not in by_id:
-            by_id[group] = []
-            groups.append(by_id[group])
-        by_id[group].append(exchange)
-    for members in by_id.values():
-        members.sort(key=lambda e: getattr(e, "lane", None) or 0)
-    return groups
+    """The session's exchanges as groups in order (see :func:`exchange_groups`)."""
+    return exchange_groups(session.exchanges)
