@@ -109,7 +109,8 @@ class LaneView(Vertical):
     def renumber(self, number: int) -> None:
         self.number = number
         title = self.variant.title if self.variant is not None else (self.overrides_text or "base request")
-        self.border_title = f"{number} · {title}"
+        if self.border_title != f"{number} · {title}":
+            self.border_title = f"{number} · {title}"
 
     def check(self, base: CompletionRequest | None) -> CompletionRequest | None:
         """Parse and validate this lane against ``base``; show the problem under the input.
@@ -126,10 +127,14 @@ class LaneView(Vertical):
             problem = str(error)
             if error.lane is None and error.field is None and "=" not in text:
                 problem += " (FIELD=VALUE, comma-separated)"
+        changed = problem != self.problem
         self.problem = problem
-        shown = self.query_one(".lane-problem", Static)
-        shown.update(problem or "")
-        shown.set_class(problem is not None, "-shown")
+        if changed and self.is_mounted:
+            # Only when it changes: a new text re-lays out the lane (keys typed while the
+            # lanes stream must stay cheap).
+            shown = self.query_one(".lane-problem", Static)
+            shown.update(problem or "")
+            shown.set_class(problem is not None, "-shown")
         self.renumber(self.number)
         return request
 

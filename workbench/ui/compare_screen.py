@@ -356,6 +356,11 @@ server asked, while the others go on. Every run is saved in the session as one g
         self._show_summary()
 
     def _flush(self) -> None:
+        # A key just arrived: this frame is the key's (as in the main transcript, see
+        # docs/benchmarks.md "key latency while streaming"); the text follows next tick.
+        key_just_pressed = getattr(self.app, "_key_just_pressed", None)
+        if key_just_pressed is not None and key_just_pressed():
+            return
         self._ticks += 1
         status = self._ticks % STATUS_EVERY == 0
         for lane in self.lanes:
