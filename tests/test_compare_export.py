@@ -100,3 +100,21 @@ def test_curl_script_runs_one_request_per_lane(sim: ThreadedSim) -> None:
     ]
     bodies = [r.body for r in sim.requests[before:]]
     assert bodies == [r.to_body() for r in requests]
+
+
+def test_workbench_export_of_a_compare_lane_writes_the_whole_group(sim: ThreadedSim, tmp_path: Path) -> None:
+    from cli_harness import clean_env, workbench
+
+    env = clean_env(tmp_path)
+    sessions = tmp_path / "sessions"
+    saved = workbench(
+        "compare", "--offline", "hello", "--lane", "seed=1", "--lane", "model=qwen-3-32b,seed=2",
+        "--max-tokens", "5", "--save", "--sessions-dir", str(sessions), env=env,
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    path = saved.stderr.decode().strip().rsplit(" as ", 1)[1]
+    done = workbench("export", path, "--exchange", "1", "--format", "json", "--sessions-dir", str(sessions), env=env)
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)
+    assert [item["body"]["seed"] for item in items] == [1, 2]
+    assert [item["label"] for item in items] == ["lane 1 · seed=1", "lane 2 · model=qwen-3-32b,seed=2"]

@@ -11,6 +11,7 @@ import shlex
 from typing import Sequence
 
 from workbench.api.request import CompletionRequest
+from workbench.sessions.model import Exchange
 from workbench.export import (
     API_KEY_ENV,
     COMPLETIONS_PATH,
@@ -173,3 +174,10 @@ def render_group(
     if fmt == "httpx":
         return render_group_httpx(requests, base_url, labels)
     raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(EXPORT_FORMATS)}")
+
+
+def group_snippet(exchanges: Sequence[Exchange], group: str, fmt: str, base_url: str | None) -> str:
+    """The snippet for the saved compare group ``group``: every lane's request, in lane order."""
+    lanes = sorted((e for e in exchanges if e.group == group), key=lambda e: e.lane or 0)
+    labels = [f"lane {(e.lane or 0) + 1} · {e.lane_name}" for e in lanes]
+    return render_group([e.request for e in lanes], fmt, base_url, labels)
