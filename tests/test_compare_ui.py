@@ -251,3 +251,37 @@ async def test_no_prompt_means_nothing_is_sent(sim, tmp_path) -> None:
         await pilot.press("ctrl+j")
         await pilot.pause()
         assert screen.run is None and completion_posts(sim) == []
+
+
+async def test_compare_is_in_the_command_palette_and_f1_explains_it(sim, tmp_path) -> None:
+    from workbench.ui.help_screen import HelpScreen
+
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "s")
+    async with app.run_test(size=(120, 40)) as pilot:
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Compare: send the prompt as several variants side by side" in titles
+        app.prompt_pane.text = PROMPT
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Compare: send")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen) and app.screen)
+        await pilot.pause()
+        await pilot.press("f1")
+        help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen)
+        assert help_screen._focused_help == CompareScreen.HELP
+        shown = {row[2] for row in help_screen.rows}
+        assert {"compare.send", "compare.cancel_lane", "compare.diff", "compare.add_lane"} <= shown
+
+
+async def test_n_choices_are_titled_as_choices(sim, tmp_path) -> None:
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "s")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await open_compare(pilot)
+        await set_lanes(pilot, screen, "n=2,max_tokens=5", "max_tokens=5")
+        await pilot.press("ctrl+j")
+        await finished(pilot, screen)
+        titles = [str(t.render()) for t in screen.lanes[0].query(".choice-title") if t.display]
+        assert titles == ["── choice 1 ──", "── choice 2 ──"]
+        assert [t for t in screen.lanes[1].query(".choice-title") if t.display] == []

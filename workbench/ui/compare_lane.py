@@ -29,15 +29,16 @@ class ChoiceBlock(Vertical):
     ChoiceBlock > .choice-title { color: $text-muted; height: 1; }
     """
 
-    def __init__(self, index: int, titled: bool) -> None:
+    def __init__(self, index: int, titled: bool, noun: str = "prompt") -> None:
         super().__init__()
         self.index = index
         self.titled = titled
+        self.noun = noun
         # Made here, not in compose, so text can be appended in the frame the block is mounted.
         self.stream = StreamText()
 
     def compose(self) -> ComposeResult:
-        title = Static(f"── prompt {self.index + 1} ──", classes="choice-title", markup=False)
+        title = Static(f"── {self.noun} {self.index + 1} ──", classes="choice-title", markup=False)
         title.display = self.titled
         yield title
         yield self.stream
@@ -159,7 +160,9 @@ class LaneView(Vertical):
     def _block(self, index: int) -> ChoiceBlock:
         block = self._blocks.get(index)
         if block is None:
-            block = ChoiceBlock(index, self._batch or index > 0)
+            # One block per prompt of a batch; with n > 1 the blocks are the n choices.
+            noun = "choice" if (self.state and (self.state.request.n or 1) > 1) else "prompt"
+            block = ChoiceBlock(index, self._batch or index > 0, noun)
             self._blocks[index] = block
             body = self.query_one(".lane-body", VerticalScroll)
             later = [i for i in self._blocks if i > index and self._blocks[i].is_attached]
