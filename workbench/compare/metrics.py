@@ -38,7 +38,9 @@ def lane_metrics(lane: LaneState) -> LaneMetrics:
     tokens = result.usage.completion_tokens if result.usage is not None else None
     if tokens is None:
         tokens = metrics.completion_tokens
-    ttft = metrics.time_to_first_token_s
+    # A non-streamed answer arrives whole: its "first token" is the whole wait, which would
+    # win or lose the first-token race unfairly. Its total time says it.
+    ttft = metrics.time_to_first_token_s if lane.request.stream is not False else None
     return LaneMetrics(
         ttft_ms=None if ttft is None else ttft * 1000,
         client_tokens_per_s=metrics.client_tokens_per_s,
