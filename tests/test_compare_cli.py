@@ -204,3 +204,20 @@ def test_save_writes_a_session_that_replay_check_accepts(sim, env, tmp_path) -> 
     # A different seed for every lane is a difference --check reports.
     changed = workbench("replay", str(path), "--check", "--set", "seed=10", "--base-url", sim.base_url, "--sessions-dir", str(sessions), env=env)
     assert changed.returncode == 1
+
+
+def test_progress_line_says_what_each_lane_is_doing() -> None:
+    import io
+
+    from workbench.api.request import CompletionRequest
+    from workbench.cli.compare import Progress
+    from workbench.compare.runner import LaneState
+    from workbench.compare.variants import Variant
+
+    request = CompletionRequest(model="m", prompt="p")
+    lanes = [LaneState(i, Variant(), request) for i in range(3)]
+    lanes[1].status, lanes[1].wait_s = "waiting", 1.0
+    lanes[2].status = "complete"
+    progress = Progress(io.StringIO(), lanes)
+    assert progress.enabled is False  # not a terminal: nothing is drawn
+    assert progress.line() == "lanes 1: connecting · 2: waiting 1.0 s · 3: complete"

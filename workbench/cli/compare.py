@@ -8,7 +8,9 @@ request flags. stdout gets each lane's text under a header and the summary table
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import shutil
 import sys
 from typing import Any
 
@@ -17,7 +19,14 @@ from workbench.api.errors import APIConnectionError
 from workbench.api.fields import FIELDS, FieldValueError, parse_text
 from workbench.api.request import CompletionRequest
 from workbench.cli import EXIT_API, EXIT_NETWORK, EXIT_OK, EXIT_USAGE
-from workbench.cli.common import Output, UsageError, add_connection_flags, report, run_with_client
+from workbench.cli.common import (
+    Output,
+    UsageError,
+    add_connection_flags,
+    is_terminal,
+    report,
+    run_with_client,
+)
 from workbench.cli.run import DEFAULT_MODEL, read_prompt
 from workbench.cli.sessions import add_sessions_dir_flag, open_store
 from workbench.compare.metrics import lane_metrics, render_table, summary_line, table_rows
@@ -148,10 +157,16 @@ def handle(args: argparse.Namespace) -> int:
     printer = LanePrinter(Output(sys.stdout), json_output=args.json, prompt=base.prompt)
     printer.all_lanes = run.lanes
 
+    progress = Progress(sys.stderr, run.lanes)
+    printer.progress = progress
+
     async def work(client: CompletionClient) -> int:
+        ticker = asyncio.create_task(progress.tick())
         try:
             await run.run(client, on_change=printer.changed)
         finally:
+            ticker.cancel()
+            progress.clear()
             # Also on Ctrl+C: every lane's text so far, then the table (or the JSON).
             printer.finish(run.lanes)
             if args.save:
@@ -188,6 +203,54 @@ def _save(args: argparse.Namespace, run: CompareRun, client: CompletionClient) -
 # -- output ------------------------------------------------------------------------------------
 
 
+class Progress:
+    """While lanes run, one line on a terminal's stderr saying what each is doing (redrawn in
+    place five times a second; nothing on a pipe)."""
+
+    INTERVAL_S = 0.2
+
+    def __init__(self, stream: Any, lanes: list[LaneState]) -> None:
+        self.stream = stream
+        self.lanes = lanes
+        self.enabled = is_terminal(stream)
+        self.shown = False
+
+    async def tick(self) -> None:
+        if not self.enabled:
+            return
+        while True:
+            await asyncio.sleep(self.INTERVAL_S)
+            self.draw()
+
+    def line(self) -> str:
+        parts = []
+        for lane in self.lanes:
+            if lane.status == "streaming":
+                rate = lane.live_rate
+                word = f"{rate:,.0f} tok/s" if rate else "streaming"
+            elif lane.status == "waiting":
+                word = f"waiting {lane.wait_s:.1f} s"
+            elif lane.status == "pending":
+                word = "connecting"
+            else:
+                word = lane.status
+            parts.append(f"{lane.index + 1}: {word}")
+        return "lanes " + " · ".join(parts)
+
+    def draw(self) -> None:
+        width = shutil.get_terminal_size((80, 24)).columns
+        self.stream.write("\r\x1b[K" + self.line()[: max(width - 1, 10)])
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+
 class LanePrinter:
     """Prints each lane under its header as soon as it and every lane before it are done, so
     the output reads in lane order while slower lanes still stream; then the summary."""
@@ -196,11 +259,14 @@ class LanePrinter:
         self.out = out
         self.json_output = json_output
         self.prompt = prompt
+        self.progress: Progress | None = None
         self.printed = 0  # lanes 0 … printed-1 are on screen
         self.lanes_done: set[int] = set()
         self.all_lanes: list[LaneState] = []
 
     def changed(self, lane: LaneState) -> None:
+        if self.progress is not None:
+            self.progress.clear()  # the next tick draws it again, below what is printed now
         if lane.status == "waiting":
             report(f"lane {lane.index + 1}: {lane.wait_reason}; waiting {lane.wait_s:.2f} s to retry")
         if lane.done and lane.error_message and lane.status == "error":
