@@ -235,3 +235,17 @@ async def test_a_saved_group_round_trips_and_replays_lane_by_lane(sim, tmp_path)
     # The failed lane fails again the same way (replay's verdict on error text is sessions'
     # business: it still compares the rendered message, which differs from the app's wording).
     assert steps[2].replayed.status == "error" and steps[2].replayed.http_status in (None, 404)
+
+
+def test_figure_lines_fit_a_narrow_lane() -> None:
+    from workbench.compare.metrics import figure_lines
+
+    lane = _finished(0, 0.0421, 2345.6, 256)
+    lane.result.usage = Usage(prompt_tokens=12, completion_tokens=256)
+    lane._finish[0] = "length"
+    assert figure_lines(lane) == [
+        "TTFT 42 ms · total 1.00 s",
+        "client 2,346 · server – tok/s",
+        "12 in + 256 out · finish length",
+    ]
+    assert all(len(line) <= 35 for line in figure_lines(lane))

@@ -183,3 +183,22 @@ def render_table(rows: Sequence[Sequence[str]], header: Sequence[str] = TABLE_HE
         if position == 0:
             lines.append("  ".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def figure_lines(lane: LaneState) -> list[str]:
+    """A finished lane's figures as three short lines (a lane may be 35 columns wide):
+    times, speeds, then tokens and finish reason."""
+    m = lane_metrics(lane)
+    result = lane.result
+    lines = []
+    times = f"TTFT {format_ms(m.ttft_ms)}" if lane.request.stream is not False else "not streamed"
+    lines.append(f"{times} · total {format_total(m.total_s)}")
+    lines.append(
+        f"client {format_rate(m.client_tokens_per_s)} · server {format_rate(m.server_tokens_per_s)} tok/s"
+    )
+    usage = result.usage if result is not None else None
+    tokens = "–" if m.completion_tokens is None else f"{m.completion_tokens:,}"
+    prompt = f"{usage.prompt_tokens:,} in + " if usage is not None and usage.prompt_tokens is not None else ""
+    reasons = sorted({r for i in lane.choice_indexes() if (r := lane.finish_reason(i))})
+    lines.append(f"{prompt}{tokens} out · finish {'/'.join(reasons) or '–'}")
+    return lines

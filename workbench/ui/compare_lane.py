@@ -11,14 +11,39 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
+from textual.layout import DockArrangeResult
 from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Input, Static
 
 from workbench.api.request import CompletionRequest
 from workbench.compare.runner import LaneState
 from workbench.compare.variants import Variant, VariantError, lane_request, parse_variant
-from workbench.ui.metrics_format import format_rate, metrics_line
+from workbench.compare.metrics import figure_lines
+from workbench.ui.metrics_format import format_rate
 from workbench.ui.stream_text import StreamText
+
+
+class LaneBody(VerticalScroll):
+    """A lane's text, following the bottom while the user is there (as the transcript does:
+    inside the layout pass that grew the text, so new text is never a frame late; see
+    ``workbench/ui/transcript.py`` for why not Textual's ``anchor()``)."""
+
+    following: reactive[bool] = reactive(True, init=False)
+    """True while the view sits at the bottom, so new text keeps it there."""
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.following = new_value >= self.max_scroll_y - 1
+
+    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
+        arrangement = super().arrange(size, optimal)
+        follow = self.following and arrangement.spatial_map.total_region.bottom > size.height
+        self._anchored = follow
+        if follow:
+            self._anchor_released = False
+        return arrangement
 
 
 class ChoiceBlock(Vertical):
@@ -65,7 +90,9 @@ class LaneView(Vertical):
     LaneView > .lane-problem { color: $text-error; height: auto; display: none; }
     LaneView > .lane-problem.-shown { display: block; }
     LaneView > .lane-body { height: 1fr; scrollbar-size-vertical: 1; }
-    LaneView > .lane-metrics { height: auto; color: $text-muted; }
+    /* A fixed height: the figures arriving when the lane ends must not resize the text above
+       (a resize is a full layout pass and a scroll in the frame that shows the last token). */
+    LaneView > .lane-metrics { height: 3; color: $text-muted; }
     """
 
     class OverridesChanged(Message):
@@ -84,7 +111,6 @@ class LaneView(Vertical):
         self.state: LaneState | None = None
         self._blocks: dict[int, ChoiceBlock] = {}
         self._batch = False
-        self._anchored = False
 
     def compose(self) -> ComposeResult:
         yield Input(
@@ -94,7 +120,7 @@ class LaneView(Vertical):
             select_on_focus=False,
         )
         yield Static("", classes="lane-problem", markup=False)
-        yield VerticalScroll(classes="lane-body", can_focus=False)
+        yield LaneBody(classes="lane-body", can_focus=False)
         yield Static("", classes="lane-metrics", markup=False)
 
     def on_mount(self) -> None:
@@ -148,12 +174,12 @@ class LaneView(Vertical):
     def start(self, state: LaneState) -> None:
         """Forget the last run's text and follow ``state``."""
         self.state = state
-        body = self.query_one(".lane-body", VerticalScroll)
+        body = self.query_one(LaneBody)
         body.remove_children()
+        body.scroll_home(animate=False, immediate=True)
+        body.following = True
         self._blocks = {}
         self._batch = state.request.choice_count > 1
-        self._anchored = False
-        body.anchor(False)
         self.query_one(".lane-metrics", Static).update("")
         self.show_state()
 
@@ -164,7 +190,7 @@ class LaneView(Vertical):
             noun = "choice" if (self.state and (self.state.request.n or 1) > 1) else "prompt"
             block = ChoiceBlock(index, self._batch or index > 0, noun)
             self._blocks[index] = block
-            body = self.query_one(".lane-body", VerticalScroll)
+            body = self.query_one(LaneBody)
             later = [i for i in self._blocks if i > index and self._blocks[i].is_attached]
             if later:
                 body.mount(block, before=self._blocks[min(later)])
@@ -185,13 +211,16 @@ class LaneView(Vertical):
             by_choice.setdefault(index, []).append(text)
         for index, texts in by_choice.items():
             self._block(index).stream.append("".join(texts))
-        if not self._anchored:
-            body = self.query_one(".lane-body", VerticalScroll)
-            if body.max_scroll_y > 0:
-                # Follow the end once the text overflows (anchoring earlier would bottom-align
-                # short text); scrolling up releases it, as in Textual's own anchor.
-                self._anchored = True
-                body.anchor()
+        body = self.query_one(LaneBody)
+        if body.following and not body.is_anchored:
+            # Not anchored yet (the text did not overflow at the last layout): scroll once the
+            # layout has the new height, re-checked then so a scroll up meanwhile is kept.
+            body.call_after_refresh(self._scroll_if_following)
+
+    def _scroll_if_following(self) -> None:
+        body = self.query_one(LaneBody)
+        if body.following:
+            body.scroll_end(animate=False, immediate=True)
 
     def show_state(self) -> None:
         """The status in the border and, once the lane has ended, its figures."""
@@ -210,12 +239,14 @@ class LaneView(Vertical):
         else:
             self.set_status(state.status)
         if state.done:
-            line = metrics_line(state.result) if state.result is not None else "no response"
             if state.status == "error" and state.error_message:
-                line = f"{state.error_message}\n{line}"
-            if state.status == "cancelled":
-                line = f"cancelled · {line}"
-            self.query_one(".lane-metrics", Static).update(Text(line))
+                # The message matters more than empty figures (three rows: it is cut there).
+                text = state.error_message
+            elif state.result is None:
+                text = "cancelled before any response" if state.status == "cancelled" else "no response"
+            else:
+                text = "\n".join(figure_lines(state))
+            self.query_one(".lane-metrics", Static).update(Text(text))
 
     def set_status(self, text: str) -> None:
         self.border_subtitle = text

@@ -380,8 +380,10 @@ server asked, while the others go on. Every run is saved in the session as one g
             self._flush_timer = None
         run = self.run
         for lane in self.lanes:
-            lane.flush()
-            lane.show_state()
+            # Lanes that ended were drawn when they did (_lane_changed); only the rest now.
+            if lane.state is not None and not lane.state.done:
+                lane.flush()
+                lane.show_state()
         self._show_pages()
         self._show_summary()
         if event.state == WorkerState.ERROR:
