@@ -47,6 +47,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _compare_scenario import MarkerWatch, last_written, open_lanes  # noqa: E402
 from _machine import cpu_model  # noqa: E402
 from _marking_proxy import DEFAULT_MARKER  # noqa: E402
 from _pty_harness import ProcessSample, PtyProcess, ScreenReplay, child_environment  # noqa: E402
@@ -80,9 +81,12 @@ class Scenario:
     tokens: int
     rate: int
     ssh: bool = False
+    lanes: int = 1  # > 1: the compare view, each lane `tokens` at `rate` (bench/_compare_scenario.py)
 
     @property
     def name(self) -> str:
+        if self.lanes > 1:
+            return f"{self.lanes} lanes × {self.rate:,} tok/s ({self.lanes * self.tokens:,} tok)"
         return f"{self.tokens:,} tok @ {self.rate:,} tok/s" + (" (SSH)" if self.ssh else "")
 
 
@@ -91,6 +95,7 @@ SCENARIOS = (
     Scenario(4_000, 2_000),
     Scenario(20_000, 10_000, ssh=True),
     Scenario(4_000, 2_000, ssh=True),
+    Scenario(5_000, 2_500, lanes=4),
 )
 
 
@@ -282,16 +287,22 @@ def measure_once(
         before = proc.sample()
         helpers_before = (ProcessSample.read(sim.sim.pid).cpu_seconds, ProcessSample.read(sim.proxy.pid).cpu_seconds, _own_cpu())
         bytes_before = proc.bytes_read
+        if scenario.lanes > 1:  # the compare view, opened before the measured window starts
+            open_lanes(proc, scenario.lanes)
+            before = proc.sample()
+            helpers_before = (ProcessSample.read(sim.sim.pid).cpu_seconds, ProcessSample.read(sim.proxy.pid).cpu_seconds, _own_cpu())
+            bytes_before = proc.bytes_read
         sent_at = proc.write(SEND_KEY)
         # Key probes while tokens arrive: first after 100 ms, then every 150 ms.
         marker = DEFAULT_MARKER.encode()
+        watch = MarkerWatch(proc, sim, marker, bytes_before, scenario.lanes) if scenario.lanes > 1 else None
         seen = None
         next_probe = sent_at + 0.1
         probes = iter(KEY_PROBES)
         deadline = sent_at + timeout
         while seen is None and time.monotonic() < deadline:
             wait = max(0.0, next_probe - time.monotonic())
-            seen = proc.wait_for_bytes(marker, start=bytes_before, timeout=wait)
+            seen = watch.wait(wait) if watch else proc.wait_for_bytes(marker, start=bytes_before, timeout=wait)
             if seen is None and time.monotonic() >= next_probe:
                 letter = next(probes, None)
                 if letter is not None:
@@ -305,7 +316,7 @@ def measure_once(
         result.proxy_cpu_s = ProcessSample.read(sim.proxy.pid).cpu_seconds - helpers_before[1]
         result.harness_cpu_s = _own_cpu() - helpers_before[2]
         try:
-            written_at = sim.markers.get(timeout=5)
+            written_at = last_written(sim, scenario.lanes)
         except queue.Empty:
             result.problems.append("the proxy reported no last-token time")
             written_at = None
@@ -328,7 +339,7 @@ def measure_once(
     # Screen times, by replaying the recording through pyte.
     checks = {"startup": ((lambda text: STARTUP_PROBE in text), proc.spawned_at)}
     if written_at is not None:
-        checks["last"] = ((lambda text: DEFAULT_MARKER in text), written_at - 1.0)
+        checks["last"] = ((lambda text: text.count(DEFAULT_MARKER) >= scenario.lanes), written_at - 1.0)
     for letter, typed_at in [*idle_probe_times.items(), *probe_times.items()]:
         checks[letter] = ((lambda text, letter=letter: letter in text), typed_at)
     replay = ScreenReplay(proc.chunks(), COLUMNS, ROWS)
@@ -613,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
         "(default scenarios: 20,000 tok @ 10,000 tok/s, local and SSH)",
     )
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
-    parser.add_argument("--only", choices=("fast", "slow", "local"), help="a subset of the scenarios")
+    parser.add_argument("--only", choices=("fast", "slow", "local", "compare"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument("--write-docs", action="store_true", help="put the table into docs/benchmarks.md")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="one run of the first scenario under py-spy; collapsed stacks to FILE")
@@ -624,6 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = tuple(s for s in SCENARIOS if s.rate == 10_000)
     elif args.only == "slow":
         scenarios = tuple(s for s in SCENARIOS if s.rate == 2_000)
+    elif args.only == "compare":  # with the single-lane 10,000 tok/s reference of the same run
+        scenarios = tuple(s for s in SCENARIOS if s.lanes > 1 or (s.rate == 10_000 and not s.ssh))
     elif args.only == "local":
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
     use_standin_sim = args.standin_sim or not _workbench_sim_importable()

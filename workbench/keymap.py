@@ -40,6 +40,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "logprobs": "ctrl+g",
     "reset_parameters": "f7",
     "export": "f8",
+    "compare": "f5",
 }
 BINDING_IDS: tuple[str, ...] = tuple(DEFAULT_KEYS)
 

@@ -33,6 +33,7 @@ EXIT_BROKEN_PIPE = 141
 COMMAND_MODULES: tuple[str, ...] = (
     "tui",
     "run",
+    "compare",
     "models",
     "sim",
     "sessions",

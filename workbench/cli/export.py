@@ -77,6 +77,10 @@ def handle(args: argparse.Namespace) -> int:
         exchange = session.exchanges[number - 1 if number > 0 else number]
         base_url = args.base_url or session.base_url or DEFAULT_BASE_URL
         snippet = render_export(exchange.request, args.format, base_url)
+        if exchange.group is not None:  # a compare lane: one snippet that sends every lane
+            from workbench.compare.export import group_snippet
+
+            snippet = group_snippet(session.exchanges, exchange.group, args.format, base_url)
     if args.output:
         path = Path(args.output).expanduser()
         try:

@@ -739,6 +739,11 @@ class WorkbenchApp(App[None]):
             return
         self.push_screen(ExportScreen(request, None if self.offline else self.endpoint.base_url))
 
+    def action_compare(self) -> None:
+        from workbench.ui.compare_screen import open_compare  # compare: loaded on first use
+
+        open_compare(self)
+
     def action_reset_parameters(self) -> None:
         self.sidebar.reset()
         self._tell("Parameters reset to defaults.")

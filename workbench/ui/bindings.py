@@ -150,6 +150,15 @@ APP_BINDINGS: list[Binding] = [
         show=False,
         tooltip="Show the request as curl / Python SDK / httpx / JSON",
     ),
+    Binding(
+        DEFAULT_KEYS["compare"],
+        "compare",
+        "Compare",
+        id="compare",
+        priority=True,
+        show=False,
+        tooltip="Send the prompt as 2-4 variants at once, side by side (models or any field)",
+    ),
 ]
 # Descriptions for the command palette and the help screen, by action name.
 ACTION_TITLES: dict[str, str] = {
@@ -167,9 +176,10 @@ ACTION_TITLES: dict[str, str] = {
     "sessions": "Browse and load saved sessions",
     "help": "Show keys and help",
     "prompt_form": "Switch prompt form (text / batch / token ids)",
-    "logprobs": "Show logprobs of the last exchange",
+    "logprobs": "Inspect tokens: probabilities and alternatives of the selected exchange",
     "reset_parameters": "Reset parameters to defaults",
     "export": "Export the request as curl / Python / JSON",
+    "compare": "Compare: send the prompt as several variants side by side",
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
