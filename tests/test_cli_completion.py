@@ -81,7 +81,7 @@ def test_the_bash_script_loads_without_error_and_registers_both_names(script, en
 
 
 def test_completes_sub_commands_actions_and_flags(script, env) -> None:
-    assert complete(script, env, "workbench se") == ["sessions"]
+    assert complete(script, env, "workbench se") == ["serve", "sessions"]
     assert set(complete(script, env, "workbench ")) >= {"run", "models", "doctor", "completion"}
     assert complete(script, env, "workbench sessions s") == ["show"]
     assert "--max-tokens" in complete(script, env, "workbench run --max")

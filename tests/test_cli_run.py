@@ -289,12 +289,6 @@ def test_retry_that_succeeds_is_mentioned_in_the_metrics(env) -> None:
 
 
 def test_a_retry_wait_is_said_on_stderr_before_it_happens(env) -> None:
-    import inspect
-
-    from workbench.api.client import CompletionClient
-
-    if "on_retry" not in inspect.signature(CompletionClient).parameters:
-        pytest.skip("needs the client's on_retry hook (branch wb-net)")
     with ThreadedSim(rate=None, fault="rate-limit", fault_times=1) as sim:
         result = run(sim, env, "--max-tokens", "3", "Hello")
     assert result.returncode == EXIT_OK, result.stderr

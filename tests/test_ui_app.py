@@ -18,6 +18,7 @@ from ui_helpers import (
     wait_for,
 )
 
+from workbench.api.request import CompletionRequest
 from workbench.config import load_config
 
 
@@ -289,13 +290,13 @@ async def test_config_problems_are_reported_and_the_app_starts(sim: Any, tmp_pat
 
 async def test_keymap_from_config_remaps_send(sim: Any, tmp_path: Any) -> None:
     config_file = tmp_path / "config.toml"
-    config_file.write_text('[keymap]\nsend = "f5"\n', "utf-8")
+    config_file.write_text('[keymap]\nsend = "f12"\n', "utf-8")
     config, problems = load_config(config_file)
     assert problems == []
     app = make_app(sim.base_url, config=config)
     async with app.run_test(size=SIZE) as pilot:
         app.prompt_pane.text = "Via F5"
-        await pilot.press("f5")
+        await pilot.press("f12")
         view = await wait_finished(pilot)
         assert view.status == "complete"
 
@@ -423,20 +424,20 @@ async def test_transcript_follows_the_stream_only_while_at_the_bottom(sim_factor
 
 
 async def test_logprobs_are_viewable(sim: Any) -> None:
-    from workbench.ui.logprobs_screen import LogprobsScreen
+    from workbench.ui.token_inspector import TokenInspector
 
     app = make_app(sim.base_url)
     async with app.run_test(size=SIZE) as pilot:
-        app.sidebar.query_one("#logprobs").value = "2"
+        app.sidebar.show_request(CompletionRequest(model=MODEL, prompt="", logprobs=2, stream=True))
         await send(pilot, "Probabilities")
-        view = await wait_finished(pilot)
-        assert view.choices[0].logprobs and view.choices[0].logprobs.get("tokens")
+        await wait_finished(pilot)
+        logprobs = app.session.exchanges[-1].choices[0].logprobs
+        assert logprobs and logprobs.get("tokens")
         await pilot.press("ctrl+g")
-        await wait_for(pilot, lambda: isinstance(app.screen, LogprobsScreen))
-        table = app.screen.query_one("DataTable")
-        assert table.row_count == len(view.choices[0].logprobs["tokens"])
+        inspector = await wait_for(pilot, lambda: isinstance(app.screen, TokenInspector) and app.screen)
+        assert len(inspector.tokens) == len(logprobs["tokens"])
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, LogprobsScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, TokenInspector))
 
 
 async def test_every_action_is_in_the_command_palette(sim: Any) -> None:

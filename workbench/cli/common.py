@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import difflib
-import inspect
 import math
 import os
 import sys
@@ -295,39 +294,17 @@ def choose_target(
     profile = config.profile(wanted)
     base_url = getattr(args, "base_url", None)
     check_text("--base-url", base_url)
-    if base_url:
-        key = profile.resolve_api_key(environ) if profile else None
-        endpoint = Endpoint.from_env(base_url=base_url, api_key=key, environ=environ)
-        return _checked(endpoint, profile.name if profile else None, fallback_offline)
     if profile is not None:
-        endpoint = Endpoint.from_env(
-            base_url=profile.base_url,
-            api_key=profile.resolve_api_key(environ),
-            environ=environ,
-            base_url_source=f"profile {profile.name}",
-            key_source=f"profile {profile.name}",
-            **_named_key_options(profile),
-        )
+        # The profile's key goes only to the host it was named for (Endpoint.from_profile):
+        # a --base-url elsewhere gets it only under the ordinary rule.
+        endpoint = Endpoint.from_profile(profile, environ, base_url=base_url or None)
         return _checked(endpoint, profile.name, fallback_offline)
+    if base_url:
+        endpoint = Endpoint.from_env(base_url=base_url, environ=environ)
+        return _checked(endpoint, None, fallback_offline)
     if environ.get(ENV_API_KEY, "").strip() or environ.get(ENV_BASE_URL, "").strip():
         return _checked(Endpoint.from_env(environ=environ), None, fallback_offline)
     return Target(None, True, None, unconfigured=True)
-
-
-def _accepts(function: Callable[..., Any], name: str) -> bool:
-    return name in inspect.signature(function).parameters
-
-
-def _named_key_options(profile: Any) -> dict[str, Any]:
-    """A profile's key is named for the profile's own host, and the profile may allow it over
-    plain http:// (the key policy in ``Endpoint``). Passed only where the endpoint takes them:
-    the policy and ``allow_insecure`` land on main from another branch (wb-net)."""
-    options: dict[str, Any] = {}
-    if _accepts(Endpoint.from_env, "key_for_host"):
-        options["key_for_host"] = bool(profile.base_url)
-    if _accepts(Endpoint.from_env, "allow_insecure"):
-        options["allow_insecure"] = bool(getattr(profile, "allow_insecure", False))
-    return options
 
 
 def _checked(endpoint: Endpoint, profile: str | None, fallback_offline: bool) -> Target:
@@ -361,7 +338,7 @@ def open_endpoint(
             yield Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
         return
     assert target.endpoint is not None
-    withheld = getattr(target.endpoint, "key_withheld_reason", None)
+    withheld = target.endpoint.key_withheld_reason
     if withheld:
         report(withheld)  # once, before anything is sent
     yield target.endpoint
@@ -375,26 +352,20 @@ def timeouts_from_args(args: argparse.Namespace) -> Timeouts:
 
 def make_client(endpoint: Endpoint, args: argparse.Namespace) -> CompletionClient:
     """A client with the ``--timeout`` and ``--retries`` the flags ask for, which says on
-    stderr what it waits for before each retry (a 60 s Retry-After must not look like a hang)."""
-    options: dict[str, Any] = {}
-    if _accepts(CompletionClient, "on_retry"):  # the hook lands on main from wb-net
-        options["on_retry"] = report_retry
+    stderr what it waits for before a retry (a 60 s Retry-After must not look like a hang)."""
     return CompletionClient(
         endpoint,
         timeouts=timeouts_from_args(args),
         max_retries=getattr(args, "retries", 2),
-        **options,
+        on_retry=report_retry,
     )
 
 
 def report_retry(attempt: int, delay_s: float, reason: str) -> None:
-    """``on_retry`` for the CLI: one stderr line per wait, e.g. ``workbench: HTTP 429 rate
-    limit: retrying in 60 s (attempt 2)``."""
-    try:
-        from workbench.api.client import retry_notice  # type: ignore[attr-defined]
-    except ImportError:
-        report(f"{reason}: retrying in {delay_s:.1f} s (attempt {attempt})")
-        return
+    """``on_retry`` for the CLI: one stderr line per retry, e.g. ``workbench: HTTP 429 rate
+    limit: retrying in 60 s (attempt 2)`` (stderr is a log: short waits are said too)."""
+    from workbench.api.client import retry_notice
+
     report(retry_notice(attempt, delay_s, reason))
 
 

@@ -9,6 +9,7 @@ that says so and a hint on how to use the real API.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 from contextlib import ExitStack
@@ -81,6 +82,9 @@ def _run(args: argparse.Namespace, environ: Mapping[str, str] | None) -> int:
     try:
         check_text("--model", args.model)
         target = choose_target(args, config, env)
+        withheld = target.endpoint.key_withheld_reason if target.endpoint else None
+        if withheld:  # said once, in the app's first notices
+            target = dataclasses.replace(target, notices=(*target.notices, withheld))
     except (UsageError, WorkbenchAPIError) as error:
         # A URL, header or profile that cannot be used: said before the screen opens.
         report(common.describe_error(error))

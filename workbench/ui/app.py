@@ -143,7 +143,10 @@ class WorkbenchApp(App[None]):
         if ssh:
             self.animation_level = "none"
         self.client = CompletionClient(
-            endpoint, timeouts=timeouts or Timeouts(), max_retries=max_retries
+            endpoint,
+            timeouts=timeouts or Timeouts(),
+            max_retries=max_retries,
+            on_retry=self._announce_retry,
         )
         defaults = dict(self.config.defaults)
         profile_config = self.config.profile(profile)
@@ -202,9 +205,7 @@ class WorkbenchApp(App[None]):
         where = self.endpoint.host
         status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
         status.model = self.sidebar.model
-        # CompletionClient.tokenize arrives with the /tokenize support (helper "net"); until
-        # then the gauge shows its clearly marked estimate.
-        status.tokenizer = getattr(self.client, "tokenize", None)
+        status.tokenizer = self.client.tokenize
         status.measure_prompt(self._prompt_draft)
         for theme_problem in self.theme_problems:
             self._tell(str(theme_problem), title="Theme not loaded", severity="warning")
@@ -429,6 +430,18 @@ class WorkbenchApp(App[None]):
         from workbench.ui.final_render import renderer_for  # pygments: not needed to start
 
         return renderer_for(self)
+
+    def _announce_retry(self, attempt: int, delay_s: float, reason: str) -> None:
+        """A retry wait long enough to notice is said, so a 60 s Retry-After is not a hang."""
+        from workbench.api.client import ANNOUNCE_RETRY_AFTER_S, retry_notice
+
+        if delay_s >= ANNOUNCE_RETRY_AFTER_S:
+            self._tell(
+                retry_notice(attempt, delay_s, reason, self.client.policy.max_retries + 1),
+                title="Waiting to retry",
+                severity="warning",
+                timeout=max(3.0, min(delay_s, 30.0)),
+            )
 
     def _tell(self, message: str, **options: Any) -> None:
         """A notification whose text is shown as it is: config keys like ``[defaults]``, file
