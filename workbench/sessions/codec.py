@@ -523,7 +523,10 @@ def _exchange_from_dict(data: Any, where: str) -> tuple[Exchange, datetime | Non
     if "usage" in data or "usage_json" in data:
         exchange.usage = Usage.from_json(_merge_json(data, "usage", where))
     if "time_info" in data or "time_info_json" in data:
-        exchange.time_info = TimeInfo.from_json(_merge_json(data, "time_info", where))
+        try:
+            exchange.time_info = TimeInfo.from_json(_merge_json(data, "time_info", where))
+        except OverflowError:  # an integer too big to be a float of seconds
+            raise SessionFormatError(f"{where}.time_info: a number is out of range") from None
     if "metrics" in data:
         exchange.metrics = _metrics_from_dict(data["metrics"], f"{where}.metrics")
     saved_at = data.get("saved_at")
