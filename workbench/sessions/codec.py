@@ -574,9 +574,32 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
 def split_torn_append(text: str) -> tuple[str, bool]:
     """The text without a trailing append that a crash cut off, and whether there was one."""
     begin = text.rfind("\n" + APPEND_BEGIN)
-    if begin == -1 or text.find(APPEND_END, begin) != -1:
+    if begin != -1:
+        begin += 1
+    elif text.startswith(APPEND_BEGIN):  # the text is the appended part alone
+        begin = 0
+    else:
         return text, False
-    return text[: begin + 1], True
+    if text.find(APPEND_END, begin) != -1:
+        return text, False
+    return text[:begin], True
+
+
+def _parse_with_prefix(
+    data: bytes, prefix: tuple[dict[str, Any], int]
+) -> tuple[dict[str, Any], bool] | None:
+    """The document from a cached parse of ``data[:size]`` plus a parse of the chunks
+    appended after it; None when what follows is not appended exchanges only."""
+    cached, size = prefix
+    rest = data[size:]
+    if rest and not rest.startswith(APPEND_BEGIN.encode()):
+        return None
+    added, torn = parse_document(rest) if rest else ({}, False)
+    if set(added) - {"exchanges"} or not isinstance(cached.get("exchanges", []), list):
+        return None
+    doc = dict(cached)
+    doc["exchanges"] = list(cached.get("exchanges", [])) + list(added.get("exchanges", []))
+    return doc, torn
 
 
 def parse_document(data: bytes | str) -> tuple[dict[str, Any], bool]:
@@ -614,10 +637,23 @@ def decode(data: bytes | str) -> Session:
     return decode_file(data)[0]
 
 
-def decode_file(data: bytes | str) -> tuple[Session, int]:
+def decode_file(
+    data: bytes | str, prefix: tuple[dict[str, Any], int] | None = None
+) -> tuple[Session, int]:
     """:func:`decode`, and the file's ``schema_version`` (the store rewrites an older one
-    before appending to it)."""
-    doc, torn = parse_document(data)
+    before appending to it). ``prefix``: a cached document of the file's first bytes (see
+    ``doccache``); only what was appended after them is parsed."""
+    return decode_document(data, prefix)[:2]
+
+
+def decode_document(
+    data: bytes | str, prefix: tuple[dict[str, Any], int] | None = None
+) -> tuple[Session, int, dict[str, Any]]:
+    """:func:`decode_file`, and the TOML document it was built from (for the cache)."""
+    parsed = None
+    if prefix is not None and isinstance(data, bytes) and len(data) <= MAX_SESSION_BYTES:
+        parsed = _parse_with_prefix(data, prefix)
+    doc, torn = parsed if parsed is not None else parse_document(data)
     try:
         version = schema_version_of(doc)
         session = session_from_dict(doc)
@@ -630,4 +666,4 @@ def decode_file(data: bytes | str) -> tuple[Session, int]:
         ) from None
     if torn:
         session.recovered = TORN_NOTE
-    return session, version
+    return session, version, doc
