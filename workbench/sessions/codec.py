@@ -571,18 +571,23 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     )
 
 
-def split_torn_append(text: str) -> tuple[str, bool]:
-    """The text without a trailing append that a crash cut off, and whether there was one."""
-    begin = text.rfind("\n" + APPEND_BEGIN)
+def split_torn_append(data: bytes) -> tuple[bytes, bool]:
+    """The file without a trailing append that a crash cut off, and whether there was one.
+
+    Works on bytes, before UTF-8 decoding: a cut may fall inside a multi-byte character. A cut
+    inside the begin line itself counts too (the file then ends with a piece of it)."""
+    begin_line, end_line = APPEND_BEGIN.encode(), APPEND_END.encode()
+    begin = data.rfind(b"\n" + begin_line)
     if begin != -1:
         begin += 1
-    elif text.startswith(APPEND_BEGIN):  # the text is the appended part alone
+    elif data.startswith(begin_line):  # the data is the appended part alone
         begin = 0
-    else:
-        return text, False
-    if text.find(APPEND_END, begin) != -1:
-        return text, False
-    return text[:begin], True
+    if begin != -1 and data.find(end_line, begin) == -1:
+        return data[:begin], True  # a chunk begun and not finished
+    last_line = data.rfind(b"\n") + 1
+    if last_line < len(data) and begin_line.startswith(data[last_line:]):
+        return data[:last_line], True  # the cut fell inside the begin line itself
+    return data, False
 
 
 def _parse_with_prefix(
@@ -609,11 +614,11 @@ def parse_document(data: bytes | str) -> tuple[dict[str, Any], bool]:
             f"the file is {len(data) / 2**20:.0f} MB; session files are read up to "
             f"{MAX_SESSION_BYTES // 2**20} MB"
         )
+    data, torn = split_torn_append(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SessionFormatError(f"not UTF-8 text: {error}") from None
-    text, torn = split_torn_append(text)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
