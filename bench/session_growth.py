@@ -161,8 +161,7 @@ def main() -> None:
                 opened[size].title = f"{size} exchanges, round {round_number}"
                 rewrite[size].append(timed(store.save, opened[size])[0])
             for size in sizes:  # open with no cache: the whole file parsed (and the cache written)
-                for cached in (folder / ".index" / "docs").glob("*.json"):
-                    cached.unlink()
+                (folder / ".index" / "docs" / f"{paths[size].name}.json").unlink(missing_ok=True)
                 cold[size].append(timed(SessionStore(folder).load, paths[size])[0])
             for size in sizes:  # one more exchange, saved as the app does
                 opened[size].exchanges.append(exchange_of(rng, size + round_number, args.tokens))
