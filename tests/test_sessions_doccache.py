@@ -94,3 +94,12 @@ def test_a_torn_append_after_the_cached_part_is_still_recognised(tmp_path: Path)
     path.write_bytes(data[: data.rindex(APPEND_BEGIN.encode()) + 200])
     loaded = SessionStore(tmp_path).load(path)
     assert loaded.recovered == TORN_NOTE and len(loaded.exchanges) == 60
+
+
+def test_the_cache_of_a_session_deleted_outside_the_app_goes_at_the_next_listing(tmp_path: Path) -> None:
+    _, _, path = big_session(tmp_path)
+    SessionStore(tmp_path).load(path)
+    assert cache_file(tmp_path, path).exists()
+    path.unlink()
+    SessionStore(tmp_path).list()
+    assert not cache_file(tmp_path, path).exists()

@@ -229,3 +229,12 @@ def test_fifos_planted_in_the_index_do_not_hang_listing_search_or_open(tmp_path:
     [row] = fresh.list()
     assert row.readable
     assert fresh.search("x") and fresh.load(path) == session
+
+
+def test_the_index_folder_is_private_too(tmp_path: Path) -> None:
+    folder = tmp_path / "sessions"
+    saved_session(folder)
+    store = SessionStore(folder)
+    store.list()
+    store.search("hello")
+    assert stat.S_IMODE((folder / ".index").stat().st_mode) == 0o700

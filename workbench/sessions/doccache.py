@@ -125,3 +125,20 @@ class DocumentCache:
             self._file(name).unlink()
         except OSError:
             pass
+
+    def forget_missing(self, present: set[str]) -> None:
+        """Drop the caches of sessions that are gone (deleted outside the app, say)."""
+        try:
+            with os.scandir(self.directory) as entries:
+                stale = [
+                    entry.path
+                    for entry in entries
+                    if entry.name.endswith(".json") and entry.name[: -len(".json")] not in present
+                ]
+        except OSError:
+            return
+        for path in stale:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass

@@ -168,7 +168,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _write_json(path: Path, files: dict[str, Any]) -> None:
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         payload = json.dumps({"version": INDEX_VERSION, "files": files}, ensure_ascii=False)
         # A cache: atomic (never half-written) but not worth an fsync.
         atomic_write(path, payload.encode("utf-8"), durable=False)
@@ -321,7 +321,7 @@ class SearchCache:
 
     def write(self, payload: bytes) -> None:
         try:
-            self.file.parent.mkdir(exist_ok=True)
+            self.file.parent.mkdir(mode=0o700, exist_ok=True)
             atomic_write(self.file, payload, durable=False)
         except OSError:
             self._dirty = True  # try again next time

@@ -254,6 +254,7 @@ class SessionStore:
             self._keys = {name: key for name, (_, key) in found.items()}
             self._listed = True
             self._summaries.flush()
+        self._documents.forget_missing(set(found))
         summaries = [summary for summary, _ in found.values()] + special
         summaries.sort(key=lambda s: s.updated_ts, reverse=True)
         return summaries
