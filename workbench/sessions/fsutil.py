@@ -122,7 +122,7 @@ def _kind_of(mode: int) -> str:
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return "a special file"
 
 
 def open_regular(path: Path, flags: int = os.O_RDONLY) -> int:
@@ -146,8 +146,8 @@ def open_regular(path: Path, flags: int = os.O_RDONLY) -> int:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise NotARegularFileError(errno.EINVAL, f"is {_kind_of(mode)}, not a file", str(path))
-        if flags == os.O_RDONLY or flags & os.O_ACCMODE == os.O_RDONLY:
-            os.set_blocking(fd, True)
+        if flags & os.O_ACCMODE == os.O_RDONLY:
+            os.set_blocking(fd, True)  # a regular file: ordinary reads from here on
     except BaseException:
         os.close(fd)
         raise
