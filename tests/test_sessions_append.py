@@ -284,3 +284,11 @@ def test_a_cut_at_any_byte_of_an_append_reads_back_as_the_file_before_it(tmp_pat
             assert session.recovered == TORN_NOTE, (cut - start, text_ok)
         assert len(session.exchanges) == before
     assert len(decode(data).exchanges) == before + 1
+
+
+def test_an_id_quoting_the_framing_lines_cannot_fake_a_torn_save(tmp_path: Path) -> None:
+    session = Session.new(title="odd ids")
+    odd = exchange("p")
+    odd.id = "x" * 50 + "\n" + APPEND_BEGIN + "y" * 50
+    session.exchanges.append(odd)
+    assert decode(encode(session)) == session and decode(encode(session)).recovered is None

@@ -158,7 +158,7 @@ def _choice_to_dict(choice: Choice) -> dict[str, Any]:
 
 
 def _exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": exchange.id, "status": exchange.status}
+    out: dict[str, Any] = {"id": _prepare(exchange.id), "status": exchange.status}
     if exchange.error is not None:
         out["error"] = _prepare(exchange.error)
     out["started_at"] = exchange.started_at
@@ -218,7 +218,7 @@ def _time_info_dict(time_info: TimeInfo) -> dict[str, Any]:
 
 
 def session_to_dict(session: Session) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": session.id}
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": _prepare(session.id)}
     doc["title"] = _prepare(session.title)
     doc["created"] = session.created
     doc["updated"] = session.updated
