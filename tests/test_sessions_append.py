@@ -250,3 +250,45 @@ def test_text_that_quotes_the_framing_lines_is_not_mistaken_for_a_torn_save(tmp_
     SessionStore(tmp_path).save(loaded)
     again = decode(path.read_bytes())
     assert again.recovered is None and len(again.exchanges) == 2
+
+
+def _grown_file(tmp_path: Path) -> tuple[bytes, int, int]:
+    """A file grown by one append: its bytes, where the appended chunk starts, exchanges before."""
+    store = SessionStore(tmp_path)
+    session = Session.new(title="cut anywhere")
+    session.exchanges += [exchange("one"), exchange("two")]
+    path = store.save(session).path
+    session.exchanges.append(exchange('three "quoted"\n', output="ünïcode\n" * 30))
+    store.save(session)
+    data = path.read_bytes()
+    return data, data.rindex(APPEND_BEGIN.encode()), 2
+
+
+def test_a_cut_at_any_byte_of_an_append_reads_back_as_the_file_before_it(tmp_path: Path) -> None:
+    """Whatever prefix of the chunk reached the disk, the reader sees the two saved exchanges
+    and says the last save was cut off (the third was never reported saved)."""
+    data, start, before = _grown_file(tmp_path)
+    for cut in range(start, len(data)):
+        torn = data[:cut]
+        try:
+            text_ok = torn.decode("utf-8") is not None
+        except UnicodeDecodeError:
+            text_ok = False  # cut inside a multi-byte character: still must not crash
+        try:
+            session = decode(torn)
+        except Exception as error:  # noqa: BLE001 - the assertion is that this never happens
+            raise AssertionError(f"cut at {cut - start} of {len(data) - start}: {error!r}") from None
+        if cut == start:
+            assert session.recovered is None  # nothing of the chunk arrived
+        else:
+            assert session.recovered == TORN_NOTE, (cut - start, text_ok)
+        assert len(session.exchanges) == before
+    assert len(decode(data).exchanges) == before + 1
+
+
+def test_an_id_quoting_the_framing_lines_cannot_fake_a_torn_save(tmp_path: Path) -> None:
+    session = Session.new(title="odd ids")
+    odd = exchange("p")
+    odd.id = "x" * 50 + "\n" + APPEND_BEGIN + "y" * 50
+    session.exchanges.append(odd)
+    assert decode(encode(session)) == session and decode(encode(session)).recovered is None

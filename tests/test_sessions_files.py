@@ -206,3 +206,35 @@ async def test_the_browser_says_when_the_sessions_path_is_a_file_and_stays_up(tm
         await pilot.pause()
         assert app.is_running and isinstance(app.screen, SessionBrowser)
     assert any("is a file, not a folder" in message for message in said)
+
+
+def test_fifos_planted_in_the_index_do_not_hang_listing_search_or_open(tmp_path: Path) -> None:
+    from workbench.sessions.doccache import MIN_CACHED_BYTES
+
+    folder = tmp_path / "sessions"
+    store = SessionStore(folder)
+    session = Session.new(title="big enough to be cached")
+    session.exchanges.append(
+        Exchange.from_outcome(CompletionRequest(model="m", prompt="x" * MIN_CACHED_BYTES), None)
+    )
+    path = store.save(session).path
+    index = folder / ".index"
+    (index / "docs").mkdir(parents=True, exist_ok=True)
+    for name in ("summaries.json", "search.dat", f"docs/{path.name}.json"):
+        target = index / name
+        if target.exists():
+            target.unlink()
+        os.mkfifo(target)
+    fresh = SessionStore(folder)  # in-process: a hang here would hang the test run
+    [row] = fresh.list()
+    assert row.readable
+    assert fresh.search("x") and fresh.load(path) == session
+
+
+def test_the_index_folder_is_private_too(tmp_path: Path) -> None:
+    folder = tmp_path / "sessions"
+    saved_session(folder)
+    store = SessionStore(folder)
+    store.list()
+    store.search("hello")
+    assert stat.S_IMODE((folder / ".index").stat().st_mode) == 0o700

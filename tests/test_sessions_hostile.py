@@ -74,7 +74,7 @@ odd_text = st.sampled_from(
 scalars = st.one_of(
     st.booleans(),
     st.integers(-(2**63), 2**63 - 1),
-    st.sampled_from([2**64, -(2**80), 10**30]),
+    st.sampled_from([2**64, -(2**80), 10**30, 10**400, -(10**4000)]),
     st.floats(allow_nan=True, allow_infinity=True),
     odd_text,
     st.datetimes(timezones=st.none() | st.just(timezone.utc) | st.just(timezone(timedelta(hours=-11)))),
@@ -228,6 +228,7 @@ CASES = {
     "logprobs_json deeply nested": (_with(FIRST + ("choices", 0, "logprobs_json"), "[" * 100_000), "logprobs_json"),
     "moderately deep nesting": (_with(("x",), _nested(60)), "nested more than"),
     "huge integer": (_text_with("seed = 1", "seed = " + "9" * 5000), "cannot be read"),
+    "time beyond a float": (_with(FIRST + ("time_info",), {"total_time": 10**400}), "time_info"),
     "deep nesting": (_text_with('title = "base"', "title = " + "[" * 3000 + "]" * 3000), "nested too deeply"),
     "not UTF-8": (b"schema_version = 2\ntitle = \"\xff\"", "not UTF-8"),
 }
