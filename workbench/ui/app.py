@@ -384,6 +384,7 @@ class WorkbenchApp(App[None]):
         run = self._runs.pop(worker)
         run.mark_finished()
         error: str | None = None
+        failure: BaseException | None = None
         if event.state == WorkerState.SUCCESS:
             status, result = "complete", worker.result
         elif event.state == WorkerState.CANCELLED:
@@ -399,11 +400,18 @@ class WorkbenchApp(App[None]):
         if run.view.is_attached:  # not when the transcript was cleared meanwhile
             run.view.flush()
         self.call_after_refresh(
-            self.set_timer, AFTER_LAST_FRAME_S, functools.partial(self._complete_run, run, status, result, error)
+            self.set_timer,
+            AFTER_LAST_FRAME_S,
+            functools.partial(self._complete_run, run, status, result, error, failure),
         )
 
     def _complete_run(
-        self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
+        self,
+        run: ExchangeRun,
+        status: str,
+        result: CompletionResult | None,
+        error: str | None,
+        failure: BaseException | None = None,
     ) -> None:
         if run.view.is_attached:  # not when the transcript was cleared meanwhile
             run.view.finish(status, result, error=error, render=self.final_renderer())
@@ -416,7 +424,7 @@ class WorkbenchApp(App[None]):
             self._chars_per_token = chars_per_token(result) or self._chars_per_token
             self.status_bar.show_speed_of(result.metrics)
             self._show_rate_limits(result.rate_limits)
-        self._autosave(run, status, result, error)
+        self._autosave(run, status, result, error, failure)
 
     def _point_at_field(self, failure: BaseException | None) -> None:
         """A 400 that names a request field (``param``) is also shown on that field."""
@@ -458,7 +466,12 @@ class WorkbenchApp(App[None]):
             self.status_bar.quota = summary
 
     def _autosave(
-        self, run: ExchangeRun, status: str, result: CompletionResult | None, error: str | None
+        self,
+        run: ExchangeRun,
+        status: str,
+        result: CompletionResult | None,
+        error: str | None,
+        failure: BaseException | None = None,
     ) -> None:
         """Append the exchange to its session and write the file, off the UI thread."""
         session = run.session
@@ -470,6 +483,9 @@ class WorkbenchApp(App[None]):
             error=error,
             started_at=run.started_at,
             finished_at=run.finished_at,
+            # The HTTP status and the server's own words, so replay --check compares errors
+            # by what the server said rather than by how the app phrased it.
+            failure=failure,
         )
 
         def append_and_save() -> SaveResult:
