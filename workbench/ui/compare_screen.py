@@ -14,6 +14,7 @@ one lane at a time (tab / shift+tab page through them, the strip on top shows wh
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import weakref
 from typing import Any, Awaitable, Callable, ClassVar, Sequence
@@ -43,6 +44,8 @@ ALL_LANES_WIDTH = 160
 SIDE_BY_SIDE_WIDTH = 100
 # Live speeds in the lane borders are refreshed every this many flushes (text every flush).
 STATUS_EVERY = 5
+# The run's save waits this long after the frame that shows the last text (see the app's).
+AFTER_LAST_FRAME_S = 0.02
 
 
 def _prompt_summary(prompt: Any) -> str:
@@ -389,7 +392,9 @@ server asked, while the others go on. Every run is saved in the session as one g
         if event.state == WorkerState.ERROR:
             self.notify(f"Compare stopped: {event.worker.error}", severity="error", markup=False)
         if run is not None and self.on_run_finished is not None:
-            self.on_run_finished(run)
+            # The save waits until the frame with the last text is on screen (it takes the
+            # GIL for tens of ms; docs/benchmarks.md, display lag), as in the main transcript.
+            self.call_after_refresh(self.set_timer, AFTER_LAST_FRAME_S, functools.partial(self.on_run_finished, run))
 
     def _show_summary(self) -> None:
         summary = self.query_one("#compare-summary", Static)
