@@ -87,7 +87,9 @@ class LaneView(Vertical):
         height: 1; border: none; padding: 0; background: $panel; color: $text-secondary;
     }
     LaneView > .lane-overrides:focus { background: $primary 20%; }
-    LaneView > .lane-problem { color: $text-error; height: auto; display: none; }
+    /* Two fixed rows: a message that changes with every key typed must not re-lay out the
+       screen while lanes stream (the whole message is repeated when a send is refused). */
+    LaneView > .lane-problem { color: $text-error; height: 2; display: none; }
     LaneView > .lane-problem.-shown { display: block; }
     LaneView > .lane-body { height: 1fr; scrollbar-size-vertical: 1; }
     /* A fixed height: the figures arriving when the lane ends must not resize the text above
@@ -160,7 +162,8 @@ class LaneView(Vertical):
             # Only when it changes: a new text re-lays out the lane (keys typed while the
             # lanes stream must stay cheap).
             shown = self.query_one(".lane-problem", Static)
-            shown.update(problem or "")
+            stays_shown = problem is not None and shown.has_class("-shown")
+            shown.update(problem or "", layout=not stays_shown)
             shown.set_class(problem is not None, "-shown")
         self.renumber(self.number)
         return request
@@ -180,7 +183,7 @@ class LaneView(Vertical):
         body.following = True
         self._blocks = {}
         self._batch = state.request.choice_count > 1
-        self.query_one(".lane-metrics", Static).update("")
+        self.query_one(".lane-metrics", Static).update("", layout=False)
         self.show_state()
 
     def _block(self, index: int) -> ChoiceBlock:
@@ -246,7 +249,7 @@ class LaneView(Vertical):
                 text = "cancelled before any response" if state.status == "cancelled" else "no response"
             else:
                 text = "\n".join(figure_lines(state))
-            self.query_one(".lane-metrics", Static).update(Text(text))
+            self.query_one(".lane-metrics", Static).update(Text(text), layout=False)
 
     def set_status(self, text: str) -> None:
         self.border_subtitle = text
