@@ -113,8 +113,9 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         else:
             default = DEFAULT_MODEL if spec.name == "model" else None
             help_text = spec.help + (f" (default {DEFAULT_MODEL})" if spec.name == "model" else "")
+            metavar = {"int": "N", "float": "X", "choice": "NAME"}.get(spec.kind, "TEXT")
             group.add_argument(
-                *names, dest=spec.name, default=default, metavar="VALUE", help=help_text
+                *names, dest=spec.name, default=default, metavar=metavar, help=help_text
             )
 
 
