@@ -85,7 +85,9 @@ server asked, while the others go on. Every run is saved in the session as one g
     CompareScreen #compare-pages { height: 1; padding: 0 1; display: none; }
     CompareScreen #compare-pages.-paged { display: block; }
     CompareScreen #compare-lanes { height: 1fr; grid-gutter: 0 1; }
-    CompareScreen #compare-summary { height: auto; max-height: 3; padding: 0 1; text-style: bold; }
+    /* Fixed heights: what changes while lanes stream (the pages strip, the summary) must not
+       cost a layout pass in the frame that shows a lane's last text. */
+    CompareScreen #compare-summary { height: 2; padding: 0 1; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -205,7 +207,7 @@ server asked, while the others go on. Every run is saved in the session as one g
             strip.append(label, style="reverse bold" if position == self._page else "")
             strip.append(" ")
         strip.append("tab: next lane", style="dim")
-        self.query_one("#compare-pages", Static).update(strip)
+        self.query_one("#compare-pages", Static).update(strip, layout=False)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # One lane at a time: the page follows the focus (a click, tab, or a lane just added).
@@ -400,15 +402,15 @@ server asked, while the others go on. Every run is saved in the session as one g
         summary = self.query_one("#compare-summary", Static)
         run = self.run
         if run is None:
-            summary.update(Text("ctrl+j sends every lane at once · f1 help", style="dim"))
+            summary.update(Text("ctrl+j sends every lane at once · f1 help", style="dim"), layout=False)
             return
         done = sum(lane.done for lane in run.lanes)
         if done < len(run.lanes):
             waiting = [str(l.index + 1) for l in run.lanes if l.status == "waiting"]
             extra = f" · lane {', '.join(waiting)} waiting to retry" if waiting else ""
-            summary.update(Text(f"running: {done} of {len(run.lanes)} lanes done{extra}"))
+            summary.update(Text(f"running: {done} of {len(run.lanes)} lanes done{extra}"), layout=False)
             return
-        summary.update(Text("Ranking · " + summary_line(run.lanes)))
+        summary.update(Text("Ranking · " + summary_line(run.lanes)), layout=False)
 
     # -- cancelling and closing ---------------------------------------------------------------
 
