@@ -11,7 +11,7 @@ from workbench.api.types import Choice, ClientMetrics, TimeInfo, Usage
 from workbench.sessions.model import MAX_LANES, STATUSES, Exchange, Session
 
 # Strings TOML writers get wrong: line endings, NUL, quotes and backslashes at the edges.
-TRICKY = ["\r\n", "\r", "\n", "\x00", '"', '"""', "\\", "\\\n", "\t", "\x7f", "\x1b[31m", "\u2028"]
+TRICKY = ["'''", "'", "\r\n", "\r", "\n", "\x00", '"', '"""', "\\", "\\\n", "\t", "\x7f", "\x1b[31m", "\u2028"]
 
 any_text = st.one_of(
     st.text(),

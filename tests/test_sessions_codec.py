@@ -84,3 +84,22 @@ def test_unknown_top_level_keys_are_kept_when_saved_again() -> None:
     text = text.replace("schema_version = 2\n", 'schema_version = 2\nlabel = "from a newer minor version"\n')
     session = decode(text)
     assert decode(encode(session)).extra == {"label": "from a newer minor version"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a long enough first line of text\nthat ends with a quote'",
+        "a long enough first line of text\nthat ends with two quotes''",
+        "a long enough first line of text\nwith ''' three quotes inside",
+        "\nstarts with a newline and is long enough to be literal\n",
+        "\n\nstarts with two newlines and is long enough to be literal",
+        "tabs\tare fine in a literal string, and so is\nunicode \u2028 and é",
+        "a DEL \x7f needs escapes, so this is not a literal string\n.",
+    ],
+)
+def test_literal_string_edges_round_trip(text: str) -> None:
+    session = Session.new(title="edges")
+    result = CompletionResult(choices=[Choice(index=0, text=text)])
+    session.exchanges.append(Exchange.from_outcome(CompletionRequest(model="m", prompt=text), result))
+    assert decode(encode(session)) == session

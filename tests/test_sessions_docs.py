@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 from workbench.api.client import CompletionClient  # noqa: E402
 from workbench.api.endpoint import Endpoint  # noqa: E402
 from workbench.api.errors import WorkbenchAPIError  # noqa: E402
+from workbench.api.fields import apply_overrides, check_overrides  # noqa: E402
 from workbench.api.request import CompletionRequest  # noqa: E402
 from workbench.api.types import TextDelta  # noqa: E402
 from workbench.sessions.codec import decode, encode  # noqa: E402
@@ -28,8 +29,9 @@ DOC = ROOT / "docs" / "session-format.md"
 
 
 def build_example() -> bytes:
-    """Three real exchanges against the simulator: streamed text with logprobs, a batch of
-    token-id prompts, and a stream cancelled after a few chunks."""
+    """Real exchanges against the simulator: streamed text with logprobs, a batch of token-id
+    prompts, a stream cancelled after a few chunks, a request that failed, and a compare run
+    of two lanes saved as one group."""
     from workbench.sim import ThreadedSim
 
     clock = [datetime(2026, 11, 25, 18, 0, tzinfo=timezone.utc)]
@@ -97,8 +99,22 @@ def build_example() -> bytes:
                     await client.complete(fourth)
                 except WorkbenchAPIError as error:
                     session.exchanges.append(
-                        Exchange.from_outcome(fourth, error.partial, status="error", error=str(error), started_at=started, finished_at=tick())
+                        Exchange.from_outcome(
+                            fourth, error.partial, status="error", error=str(error),
+                            started_at=started, finished_at=tick(), failure=error,
+                        )
                     )
+                # A compare run: the same prompt, two variants, one exchange per lane.
+                base = CompletionRequest(model="llama3.1-8b", prompt="Name a colour:", max_tokens=6, seed=9, stream=True)
+                started = tick()  # the lanes run at the same time
+                finished = tick()
+                for lane, variant in enumerate([{"model": "llama3.1-8b"}, {"model": "qwen-3-32b", "temperature": 0.2}]):
+                    request = apply_overrides(base, check_overrides(variant))
+                    result = await client.collect(request)
+                    exchange = Exchange.from_outcome(request, result, started_at=started, finished_at=finished)
+                    exchange.group, exchange.lane, exchange.variant = "cmp-1", lane, variant
+                    exchange.label = "cooler qwen" if lane else None
+                    session.exchanges.append(exchange)
 
         asyncio.run(run())
     # Metrics are wall-clock measurements: pin them so the example does not churn.
@@ -121,14 +137,17 @@ def build_example() -> bytes:
         if exchange.response_id:
             exchange.response_id = "chatcmpl-0b6f3c2e-5d1a-4c8e-9f0a-" + exchange.id
     session.updated = clock[0]
-    if session.exchanges[-1].error:
-        session.exchanges[-1].error = re.sub(r"http://127\.0\.0\.1:\d+", "https://api.cerebras.ai", session.exchanges[-1].error)
+    for exchange in session.exchanges:
+        if exchange.error:
+            exchange.error = re.sub(r"http://127\.0\.0\.1:\d+", "https://api.cerebras.ai", exchange.error)
     return encode(session)
 
 
 def test_example_file_is_a_valid_session_covering_every_status() -> None:
     session = decode(EXAMPLE.read_bytes())
-    assert [e.status for e in session.exchanges] == ["complete", "complete", "cancelled", "error"]
+    assert [e.status for e in session.exchanges] == ["complete", "complete", "cancelled", "error", "complete", "complete"]
+    assert session.exchanges[3].http_status == 404 and session.exchanges[3].server_message
+    assert [(e.group, e.lane) for e in session.exchanges[4:]] == [("cmp-1", 0), ("cmp-1", 1)]
     assert session.exchanges[0].choices[0].logprobs
     assert session.exchanges[1].choices[0].tokens
     assert session.exchanges[2].choices[0].text  # the partial text is kept
@@ -163,4 +182,9 @@ def test_the_example_has_the_shape_the_code_writes_today() -> None:
 
 if __name__ == "__main__":
     EXAMPLE.write_bytes(build_example())
-    print(f"wrote {EXAMPLE}")
+    doc = DOC.read_text(encoding="utf-8")
+    DOC.write_text(
+        re.sub(r"```toml\n.*?```", lambda _: "```toml\n" + EXAMPLE.read_text(encoding="utf-8") + "```", doc, count=1, flags=re.S),
+        encoding="utf-8",
+    )
+    print(f"wrote {EXAMPLE} and its copy in {DOC}")

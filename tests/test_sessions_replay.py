@@ -151,3 +151,117 @@ def test_cli_replay_check_and_sessions_list(tmp_path: Path, capsys: pytest.Captu
     assert "# replay me" in shown and "## exchange 3 — complete" in shown
 
     assert main(["sessions", "show", "nope", "--sessions-dir", str(tmp_path)]) == 2
+
+
+def test_cli_replay_set_refuses_an_unknown_field_with_the_nearest_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = SessionStore(tmp_path)
+    with ThreadedSim(rate=None) as sim:
+        path = make_session(sim.base_url, store)
+        sent_before = len(sim.requests)
+        code = main(["replay", str(path), "--set", "temprature=0.2", "--sessions-dir", str(tmp_path), "--base-url", sim.base_url])
+        assert len(sim.requests) == sent_before  # nothing was sent
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "temprature" in err and "did you mean 'temperature'" in err and err.count("\n") == 1
+
+
+def test_parse_assignment_refuses_unknown_fields() -> None:
+    with pytest.raises(ValueError, match="did you mean 'seed'"):
+        parse_assignment("sed=3")
+
+
+async def _bad_request_exchange(client: CompletionClient, *, rendered_by_the_tui: bool) -> Exchange:
+    """A request the simulator refuses with 400 (a token id outside its vocabulary), saved as
+    the TUI saves it (its own rendering, no structure) or as replay does (structured)."""
+    from workbench.api.errors import APIStatusError
+
+    request = CompletionRequest(model="llama3.1-8b", prompt=[10**9], max_tokens=5, seed=1)
+    try:
+        await client.collect(request)
+    except APIStatusError as error:
+        if rendered_by_the_tui:
+            text = f"{error.label} (HTTP {error.status_code}): {error.message}"
+            return Exchange.from_outcome(request, None, status="error", error=text)
+        text = error.message + " (gave up after 3 attempts)"  # another rendering, same error
+        return Exchange.from_outcome(request, None, status="error", error=text, failure=error)
+    raise AssertionError("the simulator accepted a token id outside its vocabulary")
+
+
+@pytest.mark.parametrize("rendered_by_the_tui", [True, False])
+async def test_replay_check_compares_errors_by_status_and_server_message(
+    tmp_path: Path, rendered_by_the_tui: bool
+) -> None:
+    async with SimServer(rate=None) as sim:
+        endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
+        async with CompletionClient(endpoint, max_retries=0) as client:
+            saved = Session.new(title="a 400")
+            saved.exchanges.append(await _bad_request_exchange(client, rendered_by_the_tui=rendered_by_the_tui))
+            assert saved.exchanges[0].error.startswith("bad request (HTTP 400): Bad request (400)") == rendered_by_the_tui
+            [step] = [s async for s in replay_session(saved, client)]
+            assert step.replayed.http_status == 400 and "vocabulary" in (step.replayed.server_message or "")
+            assert step.same and step.diff() == ""
+            # A different error is still a difference.
+            other = ReplayOverrides(model="no-such-model")
+            [step] = [s async for s in replay_session(saved, client, other)]
+            assert not step.same and "HTTP 404" in step.diff()
+
+
+def record_compare_group(client_session: Session, results: list, group: str = "cmp-1") -> None:
+    """Lanes as the compare view saves them: one exchange per lane, sharing ``group``."""
+    for lane, (variant, request, result) in enumerate(results):
+        exchange = Exchange.from_outcome(request, result)
+        exchange.group, exchange.lane, exchange.variant = group, lane, variant
+        exchange.label = None if lane == 0 else "cooler"
+        client_session.exchanges.append(exchange)
+
+
+def test_replay_check_resends_every_lane_of_a_compare_group(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workbench.api.fields import apply_overrides, check_overrides
+
+    store = SessionStore(tmp_path)
+    base = CompletionRequest(model="llama3.1-8b", prompt="Compare me", seed=5, max_tokens=16, stream=True)
+    variants = [check_overrides({"model": "llama3.1-8b"}), check_overrides({"model": "qwen-3-32b", "temperature": 0.2})]
+    with ThreadedSim(rate=None) as sim:
+        session = Session.new(title="compare run", base_url=sim.base_url)
+
+        async def run() -> list:
+            endpoint = Endpoint.from_env(base_url=sim.base_url, api_key=None, environ={})
+            async with CompletionClient(endpoint) as client:
+                await record(client, session, CompletionRequest(model="llama3.1-8b", prompt="before", seed=1, max_tokens=8))
+                results = []
+                for variant in variants:
+                    request = apply_overrides(base, variant)
+                    assert request.validate() == []
+                    results.append((variant, request, await client.collect(request)))
+                return results
+
+        record_compare_group(session, asyncio.run(run()))
+        path = store.save(session).path
+        capsys.readouterr()
+        argv = ["replay", str(path), "--check", "--sessions-dir", str(tmp_path), "--base-url", sim.base_url]
+        assert main(argv) == 0
+        err = capsys.readouterr().err
+        assert "exchange 2 of 3 (lane 1: model=llama3.1-8b): same" in err
+        assert "exchange 3 of 3 (lane 2: cooler): same" in err
+        lane_bodies = [r.body for r in sim.requests[-2:]]
+        assert [b["model"] for b in lane_bodies] == ["llama3.1-8b", "qwen-3-32b"]
+        assert lane_bodies[1]["temperature"] == 0.2
+
+        # A recording that no longer matches one lane: --check fails and names that lane.
+        loaded = store.load(path)
+        loaded.exchanges[2].choices[0].text += " (edited)"
+        loaded.title = "edited lane"
+        store.save(loaded)
+        assert main([*argv, "--save"]) == 1
+        captured = capsys.readouterr()
+        assert "--- exchange 3 (lane 2: cooler) saved" in captured.out
+        assert "exchange 3 of 3 (lane 2: cooler): different" in captured.err
+    saved_replay = [s for s in store.list() if s.title.endswith("(replay)")]
+    replayed = store.load(saved_replay[0].path)
+    assert [(e.group, e.lane, e.variant) for e in replayed.exchanges] == [
+        (None, None, {}), ("cmp-1", 0, variants[0]), ("cmp-1", 1, variants[1])
+    ]

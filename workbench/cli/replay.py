@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from workbench.api.errors import WorkbenchAPIError
+from workbench.api.fields import FieldValueError, parse_overrides
 from workbench.api.request import RequestValidationError
 from workbench.cli import EXIT_DIFFERENT, EXIT_OK, EXIT_USAGE
 from workbench.cli.common import (
@@ -20,7 +21,6 @@ from workbench.cli.sessions import add_sessions_dir_flag, open_store
 from workbench.sessions.replay import (
     ReplayOverrides,
     ReplayStep,
-    parse_assignment,
     prepare_requests,
     replay_as_session,
     replay_session,
@@ -33,9 +33,11 @@ def register(subparsers: Any) -> None:
         "replay",
         help="re-send a saved session and compare the outputs",
         description="Re-send every exchange of a saved session with its saved parameters "
-        "(optionally overridden) and compare each new output with the saved one. Exit codes: "
-        "0 ok (with --check: all the same), 1 with --check when any output differs (a unified "
-        "diff is printed), 2 usage, 3 API error, 4 network error.",
+        "(optionally overridden) and compare each new output with the saved one; every lane of "
+        "a saved compare run is re-sent and compared on its own. Errors compare by HTTP status "
+        "and the server's message. Exit codes: 0 ok (with --check: all the same), 1 with "
+        "--check when any output differs (a unified diff is printed), 2 usage, or a session "
+        "file or folder that cannot be read or written, 3 API error, 4 network error.",
     )
     parser.add_argument("session", metavar="PATH", help="session file, id or id prefix")
     parser.add_argument("--model", "-m", help="send to this model instead of the saved one")
@@ -44,8 +46,9 @@ def register(subparsers: Any) -> None:
         dest="assignments",
         action="append",
         default=[],
-        metavar="KEY=VALUE",
-        help="override a request field (JSON value or text; 'KEY=' removes it), repeatable",
+        metavar="FIELD=VALUE",
+        help="override a request field, as a compare lane does (FIELD=VALUE[,FIELD=VALUE…]; "
+        "'FIELD=' removes it; a list is one value or a JSON array); repeatable",
     )
     parser.add_argument(
         "--check", action="store_true", help="exit 1 when any output differs from the saved one"
@@ -57,13 +60,12 @@ def register(subparsers: Any) -> None:
 
 
 def _overrides(args: argparse.Namespace) -> ReplayOverrides:
-    fields = {}
-    for text in args.assignments:
-        try:
-            key, value = parse_assignment(text)
-        except ValueError as error:
-            raise UsageError(f"--set: {error}") from None
-        fields[key] = value
+    """The --set fields, by the request-field registry: an unknown name (a typo) is refused
+    with the nearest valid one, never sent."""
+    try:
+        fields = parse_overrides(args.assignments)
+    except FieldValueError as error:
+        raise UsageError(f"--set: {error}") from None
     return ReplayOverrides(model=args.model, fields=fields)
 
 
@@ -73,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         session = store.load(args.session)
         overrides = _overrides(args)
         prepare_requests(session, overrides)  # refuse bad overrides before connecting
-    except (SessionStoreError, OSError, UsageError) as error:
+    except (SessionStoreError, UsageError) as error:
         report(str(error))
         return EXIT_USAGE
     except RequestValidationError as error:
@@ -89,7 +91,7 @@ def handle(args: argparse.Namespace) -> int:
     async def work(client: Any) -> int:
         async for step in replay_session(session, client, overrides):
             steps.append(step)
-            report(f"exchange {step.index + 1} of {step.total}: {step.verdict}")
+            report(f"exchange {step.index + 1} of {step.total}{step.lane_note}: {step.verdict}")
             if not step.same:
                 out.write(step.diff())
         return EXIT_OK
@@ -99,7 +101,11 @@ def handle(args: argparse.Namespace) -> int:
         return code
     if args.save and steps:
         replayed = replay_as_session(session, steps, base_url=getattr(args, "base_url", None))
-        path = store.save(replayed).path
+        try:
+            path = store.save(replayed).path
+        except SessionStoreError as error:
+            report(f"the replay was not saved: {error}")
+            return EXIT_USAGE
         report(f"saved the replay as {path}")
     failures: list[WorkbenchAPIError] = [
         s.failure for s in steps if s.failure is not None and s.saved.status == "complete"

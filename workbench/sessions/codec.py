@@ -56,6 +56,7 @@ MAX_CHOICE_INDEX = 1_000_000
 #: end line after it marks a save that a crash (or power loss) cut off.
 APPEND_BEGIN = "# workbench: appended exchanges begin\n"
 APPEND_END = "# workbench: appended exchanges end\n"
+_FRAME_TEXT = "# workbench: appended exchanges"
 _TOP_LEVEL_KEYS = {
     "schema_version",
     "id",
@@ -114,7 +115,10 @@ MULTILINE_MIN_LENGTH = 40
 def _prepare(value: Any) -> Any:
     """Copy JSON-like data into what tomli_w writes losslessly."""
     if isinstance(value, str):
-        if "\n" in value and ("\r\n" in value or len(value) <= MULTILINE_MIN_LENGTH):
+        if "\n" in value and (
+            "\r\n" in value or len(value) <= MULTILINE_MIN_LENGTH or _FRAME_TEXT in value
+        ):
+            # One line: a text holding our framing comment must not put it at a line start.
             return _OneLine(value)
         return value
     if isinstance(value, dict):
@@ -154,7 +158,7 @@ def _choice_to_dict(choice: Choice) -> dict[str, Any]:
 
 
 def _exchange_to_dict(exchange: Exchange) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": exchange.id, "status": exchange.status}
+    out: dict[str, Any] = {"id": _prepare(exchange.id), "status": exchange.status}
     if exchange.error is not None:
         out["error"] = _prepare(exchange.error)
     out["started_at"] = exchange.started_at
@@ -214,7 +218,7 @@ def _time_info_dict(time_info: TimeInfo) -> dict[str, Any]:
 
 
 def session_to_dict(session: Session) -> dict[str, Any]:
-    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": session.id}
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "id": _prepare(session.id)}
     doc["title"] = _prepare(session.title)
     doc["created"] = session.created
     doc["updated"] = session.updated
@@ -389,15 +393,15 @@ def _merge_json(data: dict[str, Any], name: str, where: str) -> dict[str, Any]:
 
 def _check_depth(value: Any, where: str, limit: int) -> None:
     """Refuse nesting deeper than ``limit`` (iteratively: the check itself cannot recurse)."""
-    stack = [(value, 0)]
+    containers = (dict, list)
+    stack = [(value, 0)] if isinstance(value, containers) else []
     while stack:
         item, depth = stack.pop()
-        if depth > limit:
+        if depth >= limit:
             raise SessionFormatError(f"{where}: nested more than {limit} levels deep")
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for child in item.values())
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
+        children = item.values() if isinstance(item, dict) else item
+        # Only containers go on the stack: a long token list costs one pass, no tuples.
+        stack += [(child, depth + 1) for child in children if isinstance(child, containers)]
 
 
 def _check_prompt(prompt: Any, where: str) -> None:
@@ -519,7 +523,10 @@ def _exchange_from_dict(data: Any, where: str) -> tuple[Exchange, datetime | Non
     if "usage" in data or "usage_json" in data:
         exchange.usage = Usage.from_json(_merge_json(data, "usage", where))
     if "time_info" in data or "time_info_json" in data:
-        exchange.time_info = TimeInfo.from_json(_merge_json(data, "time_info", where))
+        try:
+            exchange.time_info = TimeInfo.from_json(_merge_json(data, "time_info", where))
+        except OverflowError:  # an integer too big to be a float of seconds
+            raise SessionFormatError(f"{where}.time_info: a number is out of range") from None
     if "metrics" in data:
         exchange.metrics = _metrics_from_dict(data["metrics"], f"{where}.metrics")
     saved_at = data.get("saved_at")
@@ -564,12 +571,40 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     )
 
 
-def split_torn_append(text: str) -> tuple[str, bool]:
-    """The text without a trailing append that a crash cut off, and whether there was one."""
-    begin = text.rfind("\n" + APPEND_BEGIN)
-    if begin == -1 or text.find(APPEND_END, begin) != -1:
-        return text, False
-    return text[: begin + 1], True
+def split_torn_append(data: bytes) -> tuple[bytes, bool]:
+    """The file without a trailing append that a crash cut off, and whether there was one.
+
+    Works on bytes, before UTF-8 decoding: a cut may fall inside a multi-byte character. A cut
+    inside the begin line itself counts too (the file then ends with a piece of it)."""
+    begin_line, end_line = APPEND_BEGIN.encode(), APPEND_END.encode()
+    begin = data.rfind(b"\n" + begin_line)
+    if begin != -1:
+        begin += 1
+    elif data.startswith(begin_line):  # the data is the appended part alone
+        begin = 0
+    if begin != -1 and data.find(end_line, begin) == -1:
+        return data[:begin], True  # a chunk begun and not finished
+    last_line = data.rfind(b"\n") + 1
+    if last_line < len(data) and begin_line.startswith(data[last_line:]):
+        return data[:last_line], True  # the cut fell inside the begin line itself
+    return data, False
+
+
+def _parse_with_prefix(
+    data: bytes, prefix: tuple[dict[str, Any], int]
+) -> tuple[dict[str, Any], bool] | None:
+    """The document from a cached parse of ``data[:size]`` plus a parse of the chunks
+    appended after it; None when what follows is not appended exchanges only."""
+    cached, size = prefix
+    rest = data[size:]
+    if rest and not rest.startswith(APPEND_BEGIN.encode()):
+        return None
+    added, torn = parse_document(rest) if rest else ({}, False)
+    if set(added) - {"exchanges"} or not isinstance(cached.get("exchanges", []), list):
+        return None
+    doc = dict(cached)
+    doc["exchanges"] = list(cached.get("exchanges", [])) + list(added.get("exchanges", []))
+    return doc, torn
 
 
 def parse_document(data: bytes | str) -> tuple[dict[str, Any], bool]:
@@ -579,11 +614,11 @@ def parse_document(data: bytes | str) -> tuple[dict[str, Any], bool]:
             f"the file is {len(data) / 2**20:.0f} MB; session files are read up to "
             f"{MAX_SESSION_BYTES // 2**20} MB"
         )
+    data, torn = split_torn_append(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise SessionFormatError(f"not UTF-8 text: {error}") from None
-    text, torn = split_torn_append(text)
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -607,10 +642,23 @@ def decode(data: bytes | str) -> Session:
     return decode_file(data)[0]
 
 
-def decode_file(data: bytes | str) -> tuple[Session, int]:
+def decode_file(
+    data: bytes | str, prefix: tuple[dict[str, Any], int] | None = None
+) -> tuple[Session, int]:
     """:func:`decode`, and the file's ``schema_version`` (the store rewrites an older one
-    before appending to it)."""
-    doc, torn = parse_document(data)
+    before appending to it). ``prefix``: a cached document of the file's first bytes (see
+    ``doccache``); only what was appended after them is parsed."""
+    return decode_document(data, prefix)[:2]
+
+
+def decode_document(
+    data: bytes | str, prefix: tuple[dict[str, Any], int] | None = None
+) -> tuple[Session, int, dict[str, Any]]:
+    """:func:`decode_file`, and the TOML document it was built from (for the cache)."""
+    parsed = None
+    if prefix is not None and isinstance(data, bytes) and len(data) <= MAX_SESSION_BYTES:
+        parsed = _parse_with_prefix(data, prefix)
+    doc, torn = parsed if parsed is not None else parse_document(data)
     try:
         version = schema_version_of(doc)
         session = session_from_dict(doc)
@@ -623,4 +671,4 @@ def decode_file(data: bytes | str) -> tuple[Session, int]:
         ) from None
     if torn:
         session.recovered = TORN_NOTE
-    return session, version
+    return session, version, doc

@@ -28,8 +28,11 @@ def fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, exclusive: bool = False, durable: bool = True) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder.
+def atomic_write(
+    path: Path, data: bytes | list[bytes], *, exclusive: bool = False, durable: bool = True
+) -> None:
+    """Write ``data`` (bytes, or a list of byte chunks written in order: no joined copy of a
+    big payload) to ``path`` via a temp file in the same folder.
 
     ``exclusive``: fail with FileExistsError instead of replacing an existing file. It links the
     finished temp file to the final name, so the name appears with its whole content at once
@@ -40,7 +43,7 @@ def atomic_write(path: Path, data: bytes, *, exclusive: bool = False, durable: b
     temp = Path(temp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.writelines([data] if isinstance(data, bytes) else data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
@@ -119,7 +122,7 @@ def _kind_of(mode: int) -> str:
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
-    return "not a regular file"
+    return "a special file"
 
 
 def open_regular(path: Path, flags: int = os.O_RDONLY) -> int:
@@ -143,8 +146,8 @@ def open_regular(path: Path, flags: int = os.O_RDONLY) -> int:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise NotARegularFileError(errno.EINVAL, f"is {_kind_of(mode)}, not a file", str(path))
-        if flags == os.O_RDONLY or flags & os.O_ACCMODE == os.O_RDONLY:
-            os.set_blocking(fd, True)
+        if flags & os.O_ACCMODE == os.O_RDONLY:
+            os.set_blocking(fd, True)  # a regular file: ordinary reads from here on
     except BaseException:
         os.close(fd)
         raise

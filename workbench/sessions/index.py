@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
-from workbench.sessions.fsutil import atomic_write
+from workbench.sessions.fsutil import atomic_write, read_regular
 from workbench.sessions.model import Session
 
 INDEX_VERSION = 3
@@ -30,6 +30,8 @@ INDEX_DIR = ".index"
 #: Per-session cap of searchable text: keeps the search index bounded if a session holds
 #: megabytes of output (text past the cap is not found by search).
 SEARCH_TEXT_LIMIT = 64 * 1024
+#: An index file bigger than this is ignored and rebuilt (10,000 sessions index to ~30 MB).
+MAX_INDEX_BYTES = 1024 * 1024 * 1024
 
 StatKey = tuple[int, int, int]
 
@@ -155,8 +157,8 @@ def _summary_from_json(folder: Path, name: str, data: list[Any]) -> SessionSumma
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(path, MAX_INDEX_BYTES)[0])  # never blocks on a FIFO
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("version") != INDEX_VERSION:
         return {}
@@ -166,7 +168,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _write_json(path: Path, files: dict[str, Any]) -> None:
     try:
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
         payload = json.dumps({"version": INDEX_VERSION, "files": files}, ensure_ascii=False)
         # A cache: atomic (never half-written) but not worth an fsync.
         atomic_write(path, payload.encode("utf-8"), durable=False)
@@ -268,7 +270,7 @@ class SearchCache:
     def read_file(self) -> dict[str, tuple[list[int], str]]:
         """The cached texts on disk ({} when missing or not ours); touches no state."""
         try:
-            data = self.file.read_bytes().decode("utf-8")
+            data = read_regular(self.file, MAX_INDEX_BYTES)[0].decode("utf-8")
             header_text, _, body = data.partition("\n")
             header = json.loads(header_text)
             if header.get("version") != INDEX_VERSION:
@@ -278,7 +280,7 @@ class SearchCache:
             if len(texts) != len(entries):
                 return {}
             return {entry[0]: (entry[1:], text) for entry, text in zip(entries, texts)}
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
+        except (OSError, ValueError, KeyError, TypeError, IndexError, RecursionError):
             return {}
 
     def adopt(self, texts: dict[str, tuple[list[int], str]]) -> None:
@@ -319,7 +321,7 @@ class SearchCache:
 
     def write(self, payload: bytes) -> None:
         try:
-            self.file.parent.mkdir(exist_ok=True)
+            self.file.parent.mkdir(mode=0o700, exist_ok=True)
             atomic_write(self.file, payload, durable=False)
         except OSError:
             self._dirty = True  # try again next time

@@ -4,15 +4,18 @@ No Textual here: the CLI (``workbench replay``) and the replay screen both drive
 :func:`replay_session`, an async generator that yields one :class:`ReplayStep` per exchange,
 so progress is visible as it happens and cancelling the consuming task stops at once (the
 client closes the connection when its task is cancelled).
+
+A compare run is saved as one exchange per lane (sharing ``group``); replay re-sends every
+lane, in lane order, and each step names its lane.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from workbench.api.errors import WorkbenchAPIError
+from workbench.api.fields import FieldValueError, parse_text, spec_for
 from workbench.api.request import CompletionRequest
 from workbench.sessions.diff import Verdict, unified, verdict
 from workbench.sessions.model import Exchange, Session, utc_now
@@ -21,19 +24,15 @@ _REMOVE = object()
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
-    """``key=value`` → (key, value). The value is read as JSON when it is JSON (numbers,
-    booleans, arrays, quoted strings), else taken as plain text; an empty value removes the
-    field, e.g. ``seed=`` sends no seed."""
+    """``key=value`` → (key, value), read as the request-field registry says (the same rules
+    as a compare lane or a sidebar input). An empty value removes the field (``seed=`` sends
+    no seed). An unknown field raises :class:`FieldValueError` (a ValueError) naming the
+    nearest valid one, so a typo is never sent."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ValueError(f"expected key=value, got {text!r}")
-    if raw == "":
-        return key, None
-    try:
-        return key, json.loads(raw)
-    except json.JSONDecodeError:
-        return key, raw
+        raise FieldValueError(f"expected FIELD=VALUE, got {text!r}")
+    return key, parse_text(spec_for(key), raw)
 
 
 @dataclass(slots=True)
@@ -77,8 +76,25 @@ class ReplayStep:
     def same(self) -> bool:
         return self.verdict == "same"
 
+    @property
+    def lane(self) -> int | None:
+        """0-based lane of a compare group, None for a single exchange."""
+        return self.saved.lane if self.saved.group is not None else None
+
+    @property
+    def lane_note(self) -> str:
+        """`` (lane 2: qwen-3-32b)`` for a compare lane, else ``""``."""
+        if self.lane is None:
+            return ""
+        return f" (lane {self.lane + 1}: {self.saved.lane_name})"
+
+    @property
+    def name(self) -> str:
+        """``exchange 3``, or ``exchange 3 (lane 2: qwen-3-32b)`` for a compare lane."""
+        return f"exchange {self.index + 1}{self.lane_note}"
+
     def diff(self) -> str:
-        return unified(self.saved, self.replayed, label=f"exchange {self.index + 1}")
+        return unified(self.saved, self.replayed, label=self.name)
 
 
 def prepare_requests(session: Session, overrides: ReplayOverrides) -> list[CompletionRequest]:
@@ -111,9 +127,17 @@ async def send(client: Any, request: CompletionRequest) -> tuple[Exchange, Workb
             error=str(error),
             started_at=started,
             finished_at=utc_now(),
+            failure=error,
         )
         return exchange, error
     return Exchange.from_outcome(request, result, started_at=started, finished_at=utc_now()), None
+
+
+def _same_place(replayed: Exchange, saved: Exchange) -> Exchange:
+    """The replayed exchange keeps the saved one's place in its compare group."""
+    replayed.group, replayed.lane, replayed.label = saved.group, saved.lane, saved.label
+    replayed.variant = dict(saved.variant)
+    return replayed
 
 
 async def replay_session(
@@ -128,7 +152,13 @@ async def replay_session(
     total = len(requests)
     for index, (saved, request) in enumerate(zip(session.exchanges, requests)):
         replayed, failure = await send(client, request)
-        yield ReplayStep(index=index, total=total, saved=saved, replayed=replayed, failure=failure)
+        yield ReplayStep(
+            index=index,
+            total=total,
+            saved=saved,
+            replayed=_same_place(replayed, saved),
+            failure=failure,
+        )
 
 
 def replay_as_session(

@@ -40,10 +40,11 @@ from workbench.sessions.codec import (
     MAX_SESSION_BYTES,
     SessionFormatError,
     decode,
-    decode_file,
+    decode_document,
     encode,
     encode_appended,
 )
+from workbench.sessions.doccache import MIN_CACHED_BYTES, DocumentCache
 from workbench.sessions.fsutil import (
     TAIL_BYTES,
     TEMP_PREFIX,
@@ -196,6 +197,7 @@ class SessionStore:
         self._pending_search: dict[str, tuple[StatKey, str]] = {}
         self._keys: dict[str, StatKey] = {}
         self._listed = False
+        self._documents = DocumentCache(self.directory)
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -252,6 +254,7 @@ class SessionStore:
             self._keys = {name: key for name, (_, key) in found.items()}
             self._listed = True
             self._summaries.flush()
+        self._documents.forget_missing(set(found))
         summaries = [summary for summary, _ in found.values()] + special
         summaries.sort(key=lambda s: s.updated_ts, reverse=True)
         return summaries
@@ -413,11 +416,25 @@ class SessionStore:
     def load(self, ref: str | Path) -> Session:
         path = self.resolve(ref)
         data, info = self._read(path)
+        owned = self._owns(path)
+        prefix = None
+        if owned and len(data) >= MIN_CACHED_BYTES:
+            prefix = self._documents.prefix(path.name, data)
         try:
-            session, version = decode_file(data)
+            try:
+                session, version, doc = decode_document(data, prefix)
+            except SessionFormatError:
+                if prefix is None:
+                    raise
+                prefix = None  # the cache is only a shortcut: judge the file on its own
+                session, version, doc = decode_document(data)
         except SessionFormatError as error:
             raise UnreadableSessionError(path, str(error)) from None
-        if self._owns(path):
+        uncached = len(data) - (prefix[1] if prefix else 0)
+        if owned and session.recovered is None and uncached > max(MIN_CACHED_BYTES, len(data) // 4):
+            # Worth keeping: the next open parses only what is appended from now on.
+            self._documents.put(path.name, data, doc)
+        if owned:
             appendable = session.recovered is None and data.endswith(b"\n") and (
                 b"\n[[exchanges]]\n" in data
             )
@@ -480,7 +497,10 @@ class SessionStore:
             session.touch()
         data = encode(session)
         self._check_size(len(data))
+        if state == "ours" and session.recovered is not None:
+            self._keep_torn_copy(path)
         atomic_write(path, data, exclusive=state == "missing")
+        session.recovered = None
         self._remember_written(session, path, data)
         created = state == "missing"
         return SaveResult(
@@ -518,6 +538,19 @@ class SessionStore:
                 f"{info.path.name} was changed on disk and cannot be read any more "
                 f"({error.strerror}); it was not overwritten. Save this session as a new one."
             ) from None
+
+    def _keep_torn_copy(self, path: Path) -> None:
+        """Before the first rewrite of a file read with a repair, keep it as it was in
+        ``.trash/<name>.torn`` (not a ``.toml``: it is evidence, not a session to restore)."""
+        self.trash_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        data, _ = read_regular(path, MAX_SESSION_BYTES)
+        for counter in range(1000):
+            suffix = f".torn-{counter}" if counter else ".torn"
+            try:
+                atomic_write(self.trash_dir / (path.name + suffix), data, exclusive=True)
+                return
+            except FileExistsError:
+                continue
 
     @staticmethod
     def _added_exchanges(session: Session, info: StorageInfo) -> list[Any] | None:
@@ -697,6 +730,7 @@ class SessionStore:
         path = self.resolve(ref)
         if not self._owns(path):
             raise SessionStoreError(f"{path} is not in the session folder {self.directory}")
+        self._documents.forget(path.name)
         try:
             data, _ = self._read(path)
             decode(data)
@@ -724,6 +758,12 @@ class SessionStore:
             paths = [p for p in self.trash_dir.iterdir() if p.suffix == SESSION_SUFFIX]
         except FileNotFoundError:
             return []
+        except NotADirectoryError:
+            if os.path.isfile(self.directory):
+                raise SessionFileError(
+                    f"the session folder {self.directory} is a file, not a folder"
+                ) from None
+            raise SessionFileError(f"the trash {self.trash_dir} is not a folder") from None
         except OSError as error:
             raise SessionFileError(_os_message(error, "list", self.trash_dir)) from None
 

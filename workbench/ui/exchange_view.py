@@ -7,7 +7,7 @@ frame instead of thousands of re-renders. Highlighting happens once, when the st
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,7 +22,7 @@ from workbench.ui.metrics_format import metrics_line
 from workbench.ui.prompt_forms import prompt_labels
 from workbench.ui.stream_text import StreamText, visible_controls
 
-ExchangeStatus = str  # "streaming" | "complete" | "cancelled" | "error"
+ExchangeStatus = Literal["streaming", "complete", "cancelled", "error"]
 
 
 def _shorten(text: str, limit: int = 60) -> str:

@@ -66,7 +66,7 @@ class ReplayStepView(Vertical):
         mark = "✓ same" if step.same else "✗ different"
         detail = f" — {step.replayed.error}" if step.replayed.error else ""
         yield Label(
-            f"Exchange {step.index + 1} of {step.total}: {mark}{detail}",
+            f"Exchange {step.index + 1} of {step.total}{step.lane_note}: {mark}{detail}",
             classes=f"verdict {step.verdict}",
             markup=False,
         )

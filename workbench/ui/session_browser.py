@@ -294,7 +294,11 @@ red with the reason; the workbench never changes or deletes them.
 
     @work(thread=True, exclusive=True, group="session-list")
     def _list_sessions(self, generation: int, keep: Path | None) -> None:
-        summaries = self.store.list()
+        try:
+            summaries = self.store.list()
+        except SessionStoreError as error:  # e.g. the sessions path is a file: say so, stay up
+            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
+            summaries = []
         self.app.call_from_thread(self._show_listing, generation, summaries, keep, True)
 
     def _show_listing(
