@@ -12,7 +12,6 @@ from ui_helpers import completion_posts, make_app, wait_for
 
 from workbench.sessions.store import SessionStore
 from workbench.ui.compare_screen import CompareScreen, LaneDiffScreen
-from workbench.ui.compare_lane import LaneView
 
 PROMPT = "It was a dark and stormy night"
 
