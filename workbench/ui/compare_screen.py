@@ -597,8 +597,16 @@ def open_compare(app: Any) -> None:
             return app.store.save(session)
 
         def saved(future: Any) -> None:
-            if not future.cancelled() and future.exception() is not None:
+            if future.cancelled():
+                return
+            if future.exception() is not None:
                 app.notify(f"Compare not saved: {future.exception()}", severity="error", markup=False)
+                return
+            app.notify(
+                f"Compare run saved in the session as one group of {len(run.lanes)} lanes.",
+                timeout=3,
+                markup=False,
+            )
 
         app.saves.submit(append_and_save).add_done_callback(saved)
 
