@@ -71,3 +71,61 @@ def ratios(compare: dict[str, float | None], single: dict[str, float | None]) ->
         a, b = compare.get(metric), single.get(metric)
         out[metric] = None if a is None or not b else a / b
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python bench/_compare_scenario.py [--runs 5]``: the compare scenario and its
+    single-lane reference, interleaved (single, compare, single, …) so both see the same load;
+    medians and the issue's ratios."""
+    import argparse
+    import statistics
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import stream_display as sd  # the scenarios, the sim + proxy and one measured run
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    single = next(s for s in sd.SCENARIOS if s.lanes == 1 and s.rate == 10_000 and not s.ssh)
+    compare = next(s for s in sd.SCENARIOS if s.lanes > 1)
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        load_before = handle.read().split()[0]
+    sims = {s: sd.SimWithMarker(s.rate, False) for s in (single, compare)}
+    results: dict[Any, list[Any]] = {single: [], compare: []}
+    try:
+        for index in range(args.runs):
+            for scenario in (single, compare):
+                result = sd.measure_once("workbench", scenario, sims[scenario])
+                results[scenario].append(result)
+                print(f"{scenario.name} run {index + 1}/{args.runs}: lag_ms={result.lag_ms} "
+                      f"cpu_s={result.cpu_s} key_ms={result.key_ms} {result.problems or ''}", flush=True)
+    finally:
+        for sim in sims.values():
+            sim.close()
+    with open("/proc/loadavg", encoding="ascii") as handle:
+        load_after = handle.read().split()[0]
+
+    def median(scenario: Any, metric: str) -> float | None:
+        values = [getattr(r, metric) for r in results[scenario] if getattr(r, metric) is not None]
+        return statistics.median(values) if values else None
+
+    figures = {s: {m: median(s, m) for m in ("lag_ms", "cpu_s", "cpu_to_idle_s", "key_ms")} for s in results}
+    print(f"\nload average {load_before} before, {load_after} after; medians of {args.runs}, interleaved")
+    print(f"| metric | {single.name} | {compare.name} | ratio | target |")
+    print("|---|---|---|---|---|")
+    found = ratios(figures[compare], figures[single])
+    limits = {"lag_ms": LAG_RATIO_LIMIT, "cpu_s": CPU_RATIO_LIMIT}
+    for metric in ("lag_ms", "cpu_s", "cpu_to_idle_s", "key_ms"):
+        a, b = figures[single][metric], figures[compare][metric]
+        ratio = found.get(metric) if metric in found else (b / a if a and b else None)
+        limit = limits.get(metric)
+        verdict = "" if limit is None or ratio is None else ("ok" if ratio <= limit else "MISSED")
+        print(f"| {metric} | {a if a is None else round(a, 2)} | {b if b is None else round(b, 2)} | "
+              f"{'—' if ratio is None else f'{ratio:.2f}×'} | {f'≤ {limit}× {verdict}' if limit else ''} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

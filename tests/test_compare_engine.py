@@ -231,10 +231,9 @@ async def test_a_saved_group_round_trips_and_replays_lane_by_lane(sim, tmp_path)
         assert [e.variant for e in lanes] == [{"seed": 4}, {"seed": 5, "temperature": 0.7}, {"model": "no-such-model"}]
         assert lanes[2].status == "error" and lanes[2].http_status == 404
         steps = [step async for step in replay_session(loaded, client)]
-    assert [step.same for step in steps[:2]] == [True, True]
-    # The failed lane fails again the same way (replay's verdict on error text is sessions'
-    # business: it still compares the rendered message, which differs from the app's wording).
-    assert steps[2].replayed.status == "error" and steps[2].replayed.http_status in (None, 404)
+    # The failed lane fails again the same way: compared by HTTP status and server message.
+    assert [step.same for step in steps] == [True, True, True]
+    assert steps[2].replayed.status == "error" and steps[2].replayed.http_status == 404
 
 
 def test_figure_lines_fit_a_narrow_lane() -> None:

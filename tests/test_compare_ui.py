@@ -12,7 +12,6 @@ from ui_helpers import completion_posts, make_app, wait_for
 
 from workbench.sessions.store import SessionStore
 from workbench.ui.compare_screen import CompareScreen, LaneDiffScreen
-from workbench.ui.compare_lane import LaneView
 
 PROMPT = "It was a dark and stormy night"
 
@@ -285,3 +284,20 @@ async def test_n_choices_are_titled_as_choices(sim, tmp_path) -> None:
         titles = [str(t.render()) for t in screen.lanes[0].query(".choice-title") if t.display]
         assert titles == ["── choice 1 ──", "── choice 2 ──"]
         assert [t for t in screen.lanes[1].query(".choice-title") if t.display] == []
+
+
+async def test_a_server_refusal_naming_a_field_is_shown_on_the_lane(sim, tmp_path) -> None:
+    app = make_app(sim.base_url, sessions_dir=tmp_path / "s")
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_compare(pilot)
+        # Valid for the client, too long for the simulated model's context: the server says so.
+        await set_lanes(pilot, screen, "max_tokens=10", "max_tokens=100000")
+        await pilot.press("ctrl+j")
+        await finished(pilot, screen)
+        bad = screen.lanes[1]
+        assert bad.state.status == "error"
+        shown = str(bad.query_one(".lane-problem", Static).render())
+        assert shown.startswith("server: max_tokens: ") and bad.problem is None
+        bad.input.value = "max_tokens=20"  # editing clears it
+        await pilot.pause()
+        assert not bad.query_one(".lane-problem").has_class("-shown")

@@ -27,6 +27,7 @@ from workbench.cli.common import (
     report,
     run_with_client,
 )
+from workbench.cli import run as run_command
 from workbench.cli.run import DEFAULT_MODEL, read_prompt
 from workbench.cli.sessions import add_sessions_dir_flag, open_store
 from workbench.compare.metrics import lane_metrics, render_table, summary_line, table_rows
@@ -42,6 +43,9 @@ from workbench.compare.variants import (
     parse_variant,
 )
 
+_PROMPT_JSON_HELP = (
+    "the prompt as JSON: an array of strings (a batch), token ids, or token-id arrays"
+)
 # Toggles are flags without a value; `stream` is on unless --no-stream (as in `run`).
 _TOGGLE_FLAGS = {"echo", "return_raw_tokens"}
 
@@ -74,11 +78,19 @@ def register(subparsers: Any) -> None:
         help="one variant: request fields to override (repeat for each lane; "
         f"{MIN_LANES} to {MAX_LANES})",
     )
-    add_request_flags(parser)
+    shared_flags = getattr(run_command, "add_field_flags", None)
+    if shared_flags is not None:
+        # `run`'s own flags, generated from the field registry (--stream/--no-stream included).
+        group = parser.add_argument_group("request fields (common to every lane)")
+        group.add_argument("--prompt-json", metavar="JSON", help=_PROMPT_JSON_HELP)
+        shared_flags(group)
+    else:
+        add_request_flags(parser)
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--no-stream", dest="stream", action="store_false", help="non-streaming requests"
-    )
+    if shared_flags is None:
+        output.add_argument(
+            "--no-stream", dest="stream", action="store_false", help="non-streaming requests"
+        )
     output.add_argument("--json", action="store_true", help="one JSON object with every lane")
     output.add_argument(
         "--save", action="store_true", help="save the run as a session (its path goes to stderr)"
@@ -93,11 +105,7 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
     parsed after argparse, by the registry, so a bad one is reported with its field's name
     like a bad ``--lane`` value."""
     group = parser.add_argument_group("request fields (common to every lane)")
-    group.add_argument(
-        "--prompt-json",
-        metavar="JSON",
-        help="the prompt as JSON: an array of strings (a batch), token ids, or token-id arrays",
-    )
+    group.add_argument("--prompt-json", metavar="JSON", help=_PROMPT_JSON_HELP)
     for spec in FIELDS:
         if spec.name == "stream":
             continue
@@ -113,13 +121,16 @@ def add_request_flags(parser: argparse.ArgumentParser) -> None:
         else:
             default = DEFAULT_MODEL if spec.name == "model" else None
             help_text = spec.help + (f" (default {DEFAULT_MODEL})" if spec.name == "model" else "")
+            metavar = {"int": "N", "float": "X", "choice": "NAME"}.get(spec.kind, "TEXT")
             group.add_argument(
-                *names, dest=spec.name, default=default, metavar="VALUE", help=help_text
+                *names, dest=spec.name, default=default, metavar=metavar, help=help_text
             )
 
 
 def build_base(args: argparse.Namespace, stdin: Any) -> CompletionRequest:
     """The request every lane starts from (raises UsageError / VariantError)."""
+    if getattr(run_command, "add_field_flags", None) is not None:
+        return run_command.build_request(args, stdin)  # the flags are run's: so is the parsing
     values: dict[str, Any] = {}
     for spec in FIELDS:
         if spec.name == "stream":

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from workbench.api.fields import (
     FIELD_NAMES,
     FieldValueError,
     apply_overrides,
-    check_overrides,
     encode_escapes,
     parse_overrides,
 )
@@ -46,9 +45,6 @@ class Variant:
     def title(self) -> str:
         """What a header shows: the label, else the overrides, else "base"."""
         return self.label or describe(self.overrides) or "base request"
-
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Variant:
-        return Variant(dict(overrides), self.label)
 
 
 def format_value(value: Any) -> str:
@@ -82,14 +78,6 @@ def parse_variant(text: str, *, lane: int | None = None) -> Variant:
         return Variant(parse_overrides(text))
     except FieldValueError as error:
         raise _lane_error(str(error), lane, error.field) from None
-
-
-def variant_from_saved(overrides: Mapping[str, Any], label: str | None = None) -> Variant:
-    """A lane read back from a session file or config (types checked, names known)."""
-    try:
-        return Variant(check_overrides(dict(overrides)), label or "")
-    except FieldValueError as error:
-        raise VariantError(str(error), field=error.field) from None
 
 
 def lane_request(base: CompletionRequest, variant: Variant, *, lane: int | None = None) -> CompletionRequest:
@@ -126,7 +114,3 @@ def _lane_error(message: str, lane: int | None, field_name: str | None) -> Varia
     prefix = f"lane {lane + 1}: " if lane is not None else ""
     return VariantError(prefix + message, lane=lane, field=field_name)
 
-
-def labels(variants: Iterable[Variant]) -> list[str]:
-    """Short, distinct names for headers and tables: "1 model=x", "2 model=y" …"""
-    return [f"{index + 1} {variant.title}" for index, variant in enumerate(variants)]

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Input, Static
 
+from workbench.api.fields import FIELD_NAMES
 from workbench.api.request import CompletionRequest
 from workbench.compare.runner import LaneState
 from workbench.compare.variants import Variant, VariantError, lane_request, parse_variant
@@ -87,7 +88,9 @@ class LaneView(Vertical):
         height: 1; border: none; padding: 0; background: $panel; color: $text-secondary;
     }
     LaneView > .lane-overrides:focus { background: $primary 20%; }
-    LaneView > .lane-problem { color: $text-error; height: auto; display: none; }
+    /* Two fixed rows: a message that changes with every key typed must not re-lay out the
+       screen while lanes stream (the whole message is repeated when a send is refused). */
+    LaneView > .lane-problem { color: $text-error; height: 2; display: none; }
     LaneView > .lane-problem.-shown { display: block; }
     LaneView > .lane-body { height: 1fr; scrollbar-size-vertical: 1; }
     /* A fixed height: the figures arriving when the lane ends must not resize the text above
@@ -108,6 +111,7 @@ class LaneView(Vertical):
         self.number = number
         self.variant: Variant | None = None
         self.problem: str | None = None
+        self._problem_shown: str | None = None
         self.state: LaneState | None = None
         self._blocks: dict[int, ChoiceBlock] = {}
         self._batch = False
@@ -154,16 +158,21 @@ class LaneView(Vertical):
             problem = str(error)
             if error.lane is None and error.field is None and "=" not in text:
                 problem += " (FIELD=VALUE, comma-separated)"
-        changed = problem != self.problem
         self.problem = problem
-        if changed and self.is_mounted:
-            # Only when it changes: a new text re-lays out the lane (keys typed while the
-            # lanes stream must stay cheap).
-            shown = self.query_one(".lane-problem", Static)
-            shown.update(problem or "")
-            shown.set_class(problem is not None, "-shown")
+        self._show_problem(problem)
         self.renumber(self.number)
         return request
+
+    def _show_problem(self, text: str | None) -> None:
+        """The line under the overrides. Only redrawn when it changes: a new text re-lays out
+        the lane, and keys typed while the lanes stream must stay cheap."""
+        if text == self._problem_shown or not self.is_mounted:
+            return
+        self._problem_shown = text
+        shown = self.query_one(".lane-problem", Static)
+        stays_shown = text is not None and shown.has_class("-shown")
+        shown.update(text or "", layout=not stays_shown)
+        shown.set_class(text is not None, "-shown")
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -180,7 +189,7 @@ class LaneView(Vertical):
         body.following = True
         self._blocks = {}
         self._batch = state.request.choice_count > 1
-        self.query_one(".lane-metrics", Static).update("")
+        self.query_one(".lane-metrics", Static).update("", layout=False)
         self.show_state()
 
     def _block(self, index: int) -> ChoiceBlock:
@@ -238,6 +247,13 @@ class LaneView(Vertical):
             self.set_status("connecting…")
         else:
             self.set_status(state.status)
+        if state.status == "error":
+            # A server refusal that names a field (a 400's `param`) is shown on the overrides,
+            # where it is fixed, as the sidebar does for the main request.
+            param = getattr(state.error, "param", None)
+            message = getattr(state.error, "message", None)
+            if param in FIELD_NAMES and message:
+                self._show_problem(f"server: {param}: {message}")
         if state.done:
             if state.status == "error" and state.error_message:
                 # The message matters more than empty figures (three rows: it is cut there).
@@ -246,7 +262,7 @@ class LaneView(Vertical):
                 text = "cancelled before any response" if state.status == "cancelled" else "no response"
             else:
                 text = "\n".join(figure_lines(state))
-            self.query_one(".lane-metrics", Static).update(Text(text))
+            self.query_one(".lane-metrics", Static).update(Text(text), layout=False)
 
     def set_status(self, text: str) -> None:
         self.border_subtitle = text

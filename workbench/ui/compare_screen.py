@@ -14,6 +14,7 @@ one lane at a time (tab / shift+tab page through them, the strip on top shows wh
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import weakref
 from typing import Any, Awaitable, Callable, ClassVar, Sequence
@@ -43,6 +44,8 @@ ALL_LANES_WIDTH = 160
 SIDE_BY_SIDE_WIDTH = 100
 # Live speeds in the lane borders are refreshed every this many flushes (text every flush).
 STATUS_EVERY = 5
+# The run's save waits this long after the frame that shows the last text (see the app's).
+AFTER_LAST_FRAME_S = 0.02
 
 
 def _prompt_summary(prompt: Any) -> str:
@@ -82,7 +85,9 @@ server asked, while the others go on. Every run is saved in the session as one g
     CompareScreen #compare-pages { height: 1; padding: 0 1; display: none; }
     CompareScreen #compare-pages.-paged { display: block; }
     CompareScreen #compare-lanes { height: 1fr; grid-gutter: 0 1; }
-    CompareScreen #compare-summary { height: auto; max-height: 3; padding: 0 1; text-style: bold; }
+    /* Fixed heights: what changes while lanes stream (the pages strip, the summary) must not
+       cost a layout pass in the frame that shows a lane's last text. */
+    CompareScreen #compare-summary { height: 2; padding: 0 1; text-style: bold; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -202,7 +207,7 @@ server asked, while the others go on. Every run is saved in the session as one g
             strip.append(label, style="reverse bold" if position == self._page else "")
             strip.append(" ")
         strip.append("tab: next lane", style="dim")
-        self.query_one("#compare-pages", Static).update(strip)
+        self.query_one("#compare-pages", Static).update(strip, layout=False)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         # One lane at a time: the page follows the focus (a click, tab, or a lane just added).
@@ -389,21 +394,23 @@ server asked, while the others go on. Every run is saved in the session as one g
         if event.state == WorkerState.ERROR:
             self.notify(f"Compare stopped: {event.worker.error}", severity="error", markup=False)
         if run is not None and self.on_run_finished is not None:
-            self.on_run_finished(run)
+            # The save waits until the frame with the last text is on screen (it takes the
+            # GIL for tens of ms; docs/benchmarks.md, display lag), as in the main transcript.
+            self.call_after_refresh(self.set_timer, AFTER_LAST_FRAME_S, functools.partial(self.on_run_finished, run))
 
     def _show_summary(self) -> None:
         summary = self.query_one("#compare-summary", Static)
         run = self.run
         if run is None:
-            summary.update(Text("ctrl+j sends every lane at once · f1 help", style="dim"))
+            summary.update(Text("ctrl+j sends every lane at once · f1 help", style="dim"), layout=False)
             return
         done = sum(lane.done for lane in run.lanes)
         if done < len(run.lanes):
             waiting = [str(l.index + 1) for l in run.lanes if l.status == "waiting"]
             extra = f" · lane {', '.join(waiting)} waiting to retry" if waiting else ""
-            summary.update(Text(f"running: {done} of {len(run.lanes)} lanes done{extra}"))
+            summary.update(Text(f"running: {done} of {len(run.lanes)} lanes done{extra}"), layout=False)
             return
-        summary.update(Text("Ranking · " + summary_line(run.lanes)))
+        summary.update(Text("Ranking · " + summary_line(run.lanes)), layout=False)
 
     # -- cancelling and closing ---------------------------------------------------------------
 
@@ -590,8 +597,16 @@ def open_compare(app: Any) -> None:
             return app.store.save(session)
 
         def saved(future: Any) -> None:
-            if not future.cancelled() and future.exception() is not None:
+            if future.cancelled():
+                return
+            if future.exception() is not None:
                 app.notify(f"Compare not saved: {future.exception()}", severity="error", markup=False)
+                return
+            app.notify(
+                f"Compare run saved in the session as one group of {len(run.lanes)} lanes.",
+                timeout=3,
+                markup=False,
+            )
 
         app.saves.submit(append_and_save).add_done_callback(saved)
 
