@@ -89,7 +89,8 @@ class Timeouts:
     connection looks: the response headers must arrive, a non-streamed body must be complete,
     and a stream must deliver text, tokens or a finish within that many seconds of the last
     progress. It catches a server that sends only keep-alive comments (or empty events, or a
-    body one byte at a time) forever. It is never shorter than ``read``.
+    body one byte at a time) forever. It is never shorter than ``read``. In a stream it is
+    checked as each piece arrives, so it can fire up to one ``read`` timeout late.
     """
 
     connect: float = 5.0
@@ -633,18 +634,20 @@ class CompletionClient:
             done = False
             eof = False
             while not done and not eof:
+                # Silence is the read timeout's job; the deadline is checked as each piece
+                # arrives (a timer per chunk would cost more than the chunk), so a server that
+                # only sends keep-alives is cut off at most one read timeout late.
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await chunks.__anext__()
+                    chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     eof = True
                     sses = self._decode(decoder.close, builder)
-                except TimeoutError:
-                    raise self._no_progress(builder.finish(), "sent no text") from None
                 except httpx.RequestError as exc:
                     raise self._mid_stream(exc, builder, opened.attempts) from exc
                 else:
                     sses = self._decode(lambda: decoder.feed(chunk), builder)
+                if not sses and loop.time() > deadline:
+                    raise self._no_progress(builder.finish(), "sent no text")
                 for sse in sses:
                     if sse.data.startswith("[DONE]"):
                         done = True
@@ -655,6 +658,8 @@ class CompletionClient:
                     events = self._events_for(data, response, builder, request)
                     if events:
                         deadline = loop.time() + self.timeouts.progress_s
+                    elif loop.time() > deadline:
+                        raise self._no_progress(builder.finish(), "sent no text")
                     for event in events:
                         yield event
             if not done:
