@@ -5,7 +5,7 @@ Nothing here imports Textual: the client is usable from the CLI, tests and scrip
 
 from __future__ import annotations
 
-from workbench.api.client import CompletionClient, CompletionStream, Timeouts
+from workbench.api.client import CompletionClient, CompletionStream, Timeouts, retry_notice
 from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
 from workbench.api.errors import (
     APIConnectionError,
@@ -24,11 +24,13 @@ from workbench.api.errors import (
     ProtocolError,
     RateLimitError,
     RequestTimeoutError,
+    ResponseTooLargeError,
     StreamInterruptedError,
     StreamTruncatedError,
     UnprocessableEntityError,
     WorkbenchAPIError,
 )
+from workbench.api.limits import Limits
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
 from workbench.api.retry import RetryPolicy
 from workbench.api.types import (
@@ -65,6 +67,7 @@ __all__ = [
     "InternalServerError",
     "InvalidBaseURLError",
     "InvalidHeaderError",
+    "Limits",
     "MissingAPIKeyError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -75,6 +78,7 @@ __all__ = [
     "RequestTimeoutError",
     "RequestValidationError",
     "ResponseStarted",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "StreamEvent",
     "StreamFinished",
@@ -86,4 +90,5 @@ __all__ = [
     "UnprocessableEntityError",
     "Usage",
     "WorkbenchAPIError",
+    "retry_notice",
 ]
