@@ -31,30 +31,46 @@ import httpx
 
 from workbench import __version__
 from workbench.api import errors
-from workbench.api.accumulate import ResultBuilder
+from workbench.api.accumulate import MalformedChunk, OutputLimitReached, ResultBuilder
 from workbench.api.endpoint import Endpoint
-from workbench.api.accumulate import MalformedChunk, OutputLimitReached
 from workbench.api.failures import (
+    one_line,
     partial_note,
     status_class,
     status_error,
-    one_line,
     text_extract,
     transport_error,
 )
 from workbench.api.limits import DEFAULT_LIMITS, Limits, json_containers, size_text
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
-from workbench.api.retry import RetryPolicy, Sleep, retry_delay, should_retry_status
+from workbench.api.retry import (
+    ANNOUNCE_RETRY_AFTER_S,
+    RetryCallback,
+    RetryPolicy,
+    Sleep,
+    retry_delay,
+    retry_notice,
+    should_retry_status,
+)
 from workbench.api.sse import ServerSentEvent, SSEDecoder, SSELimitError
 from workbench.api.types import (
+    ChoiceFinished,
     CompletionResult,
     RateLimits,
     ResponseStarted,
     StreamEvent,
     StreamFinished,
     TextDelta,
-    ChoiceFinished,
 )
+
+__all__ = [
+    "ANNOUNCE_RETRY_AFTER_S",
+    "CompletionClient",
+    "CompletionStream",
+    "RetryCallback",
+    "Timeouts",
+    "retry_notice",
+]
 
 COMPLETIONS_PATH = "/v1/completions"
 MODELS_PATH = "/v1/models"
@@ -63,22 +79,6 @@ TOKENIZE_PATH = "/tokenize"
 USER_AGENT = f"workbench/{__version__}"
 # Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
 DRAIN_AFTER_DONE_S = 1.0
-
-#: ``on_retry(attempt, delay_s, reason)``: called before the client waits to retry; ``attempt``
-#: is the number of the attempt about to be made (2 for the first retry), ``reason`` one short
-#: phrase ("HTTP 429 rate limit", "connection failed"). See :func:`retry_notice`.
-RetryCallback = Callable[[int, float, str], None]
-#: waits at least this long deserve a word to the user (shorter ones pass unnoticed)
-ANNOUNCE_RETRY_AFTER_S = 1.0
-
-
-def retry_notice(attempt: int, delay_s: float, reason: str, max_attempts: int | None = None) -> str:
-    """One line for the user about a retry wait: ``"HTTP 429 rate limit: retrying in 60 s
-    (attempt 2 of 3)"``."""
-    wait = f"{delay_s:.0f} s" if delay_s >= 10 else f"{delay_s:.1f} s"
-    of = f" of {max_attempts}" if max_attempts else ""
-    return f"{reason}: retrying in {wait} (attempt {attempt}{of})"
-
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
