@@ -38,6 +38,7 @@ from workbench.api.failures import (
     partial_note,
     status_class,
     status_error,
+    status_or_none,
     text_extract,
     transport_error,
 )
@@ -772,16 +773,13 @@ class CompletionClient:
                 partial=partial,
             ) from None
         if isinstance(data, dict) and (data.get("error") or sse.event == "error"):
-            status = data.get("status_code")
-            if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-                status = None
             raise self._api_error(
                 response,
                 data,
                 request.model,
                 builder,
                 1,
-                status=status,
+                status=status_or_none(data.get("status_code")),
                 in_stream=True,
             )
         if not isinstance(data, dict):

@@ -106,12 +106,12 @@ def read_error_body(content: bytes | str | Any, limit: int = ERROR_BODY_CHARS) -
         error_type=_short(inner.get("type")),
         param=_short(inner.get("param")),
         code=_short(str(code)) if isinstance(code, (str, int)) and code != "" else None,
-        status_code=_status_or_none(status),
+        status_code=status_or_none(status),
         parsed=data,
     )
 
 
-def _status_or_none(value: Any) -> int | None:
+def status_or_none(value: Any) -> int | None:
     """An HTTP status from a body (``status_code``), or None unless it is one."""
     if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
         return value
