@@ -477,3 +477,17 @@ def test_an_absurd_choice_index_is_a_protocol_error(index: int) -> None:
     builder = ResultBuilder(rate_limits=RateLimits(), sent_at=0.0)
     with pytest.raises(MalformedChunk, match="out of range"):
         builder.add({"choices": [{"index": index, "text": "x"}]})
+
+
+async def test_the_simulators_tokenize_endpoint_speaks_llama_cpp(sim: SimServer) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=sim.base_url) as http:
+        plain = await http.post("/tokenize", json={"content": "It is a truth"})
+        pieces = await http.post("/tokenize", json={"content": "It is", "with_pieces": True})
+        wrong = await http.post("/tokenize", json={"content": 5})
+        method = await http.get("/tokenize")
+    assert plain.json() == {"tokens": sim.tokenizer.encode("It is a truth")}
+    assert "".join(p["piece"] for p in pieces.json()["tokens"]) == "It is"
+    assert wrong.status_code == 400 and wrong.json()["param"] == "content"
+    assert method.status_code == 405

@@ -41,6 +41,9 @@ _EXPORTS: dict[str, str] = {
     "RequestTimeoutError": "workbench.api.errors",
     "RequestValidationError": "workbench.api.request",
     "ResponseStarted": "workbench.api.types",
+    "ResponseTooLargeError": "workbench.api.errors",
+    "Limits": "workbench.api.limits",
+    "retry_notice": "workbench.api.client",
     "RetryPolicy": "workbench.api.retry",
     "StreamEvent": "workbench.api.types",
     "StreamFinished": "workbench.api.types",
@@ -55,7 +58,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
-    from workbench.api.client import CompletionClient, CompletionStream, Timeouts
+    from workbench.api.client import CompletionClient, CompletionStream, Timeouts, retry_notice
     from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
     from workbench.api.errors import (
         APIConnectionError,
@@ -74,11 +77,13 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         ProtocolError,
         RateLimitError,
         RequestTimeoutError,
+        ResponseTooLargeError,
         StreamInterruptedError,
         StreamTruncatedError,
         UnprocessableEntityError,
         WorkbenchAPIError,
     )
+    from workbench.api.limits import Limits
     from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
     from workbench.api.retry import RetryPolicy
     from workbench.api.types import (
@@ -109,45 +114,4 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
-__all__ = [
-    "APIConnectionError",
-    "APIStatusError",
-    "APITimeoutError",
-    "AuthenticationError",
-    "BadRequestError",
-    "CEREBRAS_BASE_URL",
-    "Choice",
-    "ChoiceFinished",
-    "ClientMetrics",
-    "CompletionClient",
-    "CompletionRequest",
-    "CompletionResult",
-    "CompletionStream",
-    "ConflictError",
-    "Endpoint",
-    "FieldError",
-    "InternalServerError",
-    "InvalidBaseURLError",
-    "InvalidHeaderError",
-    "MissingAPIKeyError",
-    "NotFoundError",
-    "PaymentRequiredError",
-    "PermissionDeniedError",
-    "ProtocolError",
-    "RateLimitError",
-    "RateLimits",
-    "RequestTimeoutError",
-    "RequestValidationError",
-    "ResponseStarted",
-    "RetryPolicy",
-    "StreamEvent",
-    "StreamFinished",
-    "StreamInterruptedError",
-    "StreamTruncatedError",
-    "TextDelta",
-    "TimeInfo",
-    "Timeouts",
-    "UnprocessableEntityError",
-    "Usage",
-    "WorkbenchAPIError",
-]
+__all__ = sorted(_EXPORTS)

@@ -31,30 +31,47 @@ import httpx
 
 from workbench import __version__
 from workbench.api import errors
-from workbench.api.accumulate import ResultBuilder
+from workbench.api.accumulate import MalformedChunk, OutputLimitReached, ResultBuilder
 from workbench.api.endpoint import Endpoint
-from workbench.api.accumulate import MalformedChunk, OutputLimitReached
 from workbench.api.failures import (
+    one_line,
     partial_note,
     status_class,
     status_error,
-    one_line,
+    status_or_none,
     text_extract,
     transport_error,
 )
 from workbench.api.limits import DEFAULT_LIMITS, Limits, json_containers, size_text
 from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
-from workbench.api.retry import RetryPolicy, Sleep, retry_delay, should_retry_status
+from workbench.api.retry import (
+    ANNOUNCE_RETRY_AFTER_S,
+    RetryCallback,
+    RetryPolicy,
+    Sleep,
+    retry_delay,
+    retry_notice,
+    should_retry_status,
+)
 from workbench.api.sse import ServerSentEvent, SSEDecoder, SSELimitError
 from workbench.api.types import (
+    ChoiceFinished,
     CompletionResult,
     RateLimits,
     ResponseStarted,
     StreamEvent,
     StreamFinished,
     TextDelta,
-    ChoiceFinished,
 )
+
+__all__ = [
+    "ANNOUNCE_RETRY_AFTER_S",
+    "CompletionClient",
+    "CompletionStream",
+    "RetryCallback",
+    "Timeouts",
+    "retry_notice",
+]
 
 COMPLETIONS_PATH = "/v1/completions"
 MODELS_PATH = "/v1/models"
@@ -63,22 +80,6 @@ TOKENIZE_PATH = "/tokenize"
 USER_AGENT = f"workbench/{__version__}"
 # Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
 DRAIN_AFTER_DONE_S = 1.0
-
-#: ``on_retry(attempt, delay_s, reason)``: called before the client waits to retry; ``attempt``
-#: is the number of the attempt about to be made (2 for the first retry), ``reason`` one short
-#: phrase ("HTTP 429 rate limit", "connection failed"). See :func:`retry_notice`.
-RetryCallback = Callable[[int, float, str], None]
-#: waits at least this long deserve a word to the user (shorter ones pass unnoticed)
-ANNOUNCE_RETRY_AFTER_S = 1.0
-
-
-def retry_notice(attempt: int, delay_s: float, reason: str, max_attempts: int | None = None) -> str:
-    """One line for the user about a retry wait: ``"HTTP 429 rate limit: retrying in 60 s
-    (attempt 2 of 3)"``."""
-    wait = f"{delay_s:.0f} s" if delay_s >= 10 else f"{delay_s:.1f} s"
-    of = f" of {max_attempts}" if max_attempts else ""
-    return f"{reason}: retrying in {wait} (attempt {attempt}{of})"
-
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
@@ -89,7 +90,8 @@ class Timeouts:
     connection looks: the response headers must arrive, a non-streamed body must be complete,
     and a stream must deliver text, tokens or a finish within that many seconds of the last
     progress. It catches a server that sends only keep-alive comments (or empty events, or a
-    body one byte at a time) forever. It is never shorter than ``read``.
+    body one byte at a time) forever. It is never shorter than ``read``. In a stream it is
+    checked as each piece arrives, so it can fire up to one ``read`` timeout late.
     """
 
     connect: float = 5.0
@@ -633,18 +635,20 @@ class CompletionClient:
             done = False
             eof = False
             while not done and not eof:
+                # Silence is the read timeout's job; the deadline is checked as each piece
+                # arrives (a timer per chunk would cost more than the chunk), so a server that
+                # only sends keep-alives is cut off at most one read timeout late.
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await chunks.__anext__()
+                    chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     eof = True
                     sses = self._decode(decoder.close, builder)
-                except TimeoutError:
-                    raise self._no_progress(builder.finish(), "sent no text") from None
                 except httpx.RequestError as exc:
                     raise self._mid_stream(exc, builder, opened.attempts) from exc
                 else:
                     sses = self._decode(lambda: decoder.feed(chunk), builder)
+                if not sses and loop.time() > deadline:
+                    raise self._no_progress(builder.finish(), "sent no text")
                 for sse in sses:
                     if sse.data.startswith("[DONE]"):
                         done = True
@@ -655,6 +659,8 @@ class CompletionClient:
                     events = self._events_for(data, response, builder, request)
                     if events:
                         deadline = loop.time() + self.timeouts.progress_s
+                    elif loop.time() > deadline:
+                        raise self._no_progress(builder.finish(), "sent no text")
                     for event in events:
                         yield event
             if not done:
@@ -767,16 +773,13 @@ class CompletionClient:
                 partial=partial,
             ) from None
         if isinstance(data, dict) and (data.get("error") or sse.event == "error"):
-            status = data.get("status_code")
-            if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-                status = None
             raise self._api_error(
                 response,
                 data,
                 request.model,
                 builder,
                 1,
-                status=status,
+                status=status_or_none(data.get("status_code")),
                 in_stream=True,
             )
         if not isinstance(data, dict):

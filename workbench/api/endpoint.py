@@ -72,20 +72,25 @@ def normalise_base_url(url: str) -> str:
     """
     text = url.strip()
     shown = redact_url(text)
-    example = "(for example https://api.cerebras.ai or http://127.0.0.1:8080/v1)"
+    if len(shown) > 120:
+        shown = shown[:119] + "…"
+    example = "for example https://api.cerebras.ai or http://127.0.0.1:8080/v1"
     if any(ord(char) < 0x21 or ord(char) == 0x7F for char in text):
         raise InvalidBaseURLError(
-            f"Base URL {shown!r} contains spaces or control characters {example}."
+            f"Base URL {shown!r} contains spaces or control characters; use a URL such as "
+            f"https://api.cerebras.ai or http://127.0.0.1:8080/v1."
         )
     try:
         parts = urlsplit(text)
         hostname = parts.hostname
         port = parts.port  # raises ValueError for a port outside 0-65535 or not a number
     except ValueError as error:
-        raise InvalidBaseURLError(f"Base URL {shown!r} is not a usable URL ({error}) {example}.") from None
+        raise InvalidBaseURLError(
+            f"Base URL {shown!r} is not a usable URL ({error}); {example}."
+        ) from None
     if parts.scheme not in ("http", "https") or not hostname:
         raise InvalidBaseURLError(
-            f"Base URL {shown!r} is not an http:// or https:// URL with a host {example}."
+            f"Base URL {shown!r} is not an http:// or https:// URL with a host ({example})."
         )
     if port == 0:
         raise InvalidBaseURLError(f"Base URL {shown!r} has port 0: use a port from 1 to 65535.")
@@ -101,7 +106,7 @@ def normalise_base_url(url: str) -> str:
         httpx.URL(root)
     except (httpx.InvalidURL, ValueError) as error:
         raise InvalidBaseURLError(
-            f"Base URL {shown!r} is not a usable URL ({redact_url(str(error))}) {example}."
+            f"Base URL {shown!r} is not a usable URL ({redact_url(str(error))}); {example}."
         ) from None
     return root
 

@@ -33,6 +33,8 @@ TEXT_EXTRACT_CHARS = 200
 # The part of a body looked at for a message (characters; the client reads at most
 # Limits.error_body_bytes of an error body anyway).
 ERROR_BODY_CHARS = 64 * 1024
+# How much of a non-JSON error body an error keeps in ``body``.
+RAW_BODY_CHARS = 4096
 
 _STATUS_CLASSES: dict[int, type[errors.APIStatusError]] = {
     400: errors.BadRequestError,
@@ -83,7 +85,8 @@ def read_error_body(content: bytes | str | Any, limit: int = ERROR_BODY_CHARS) -
         try:
             data: Any = json.loads(text)
         except (ValueError, RecursionError):
-            return ErrorBody(message=text_extract(text) or None, parsed=text_extract(text, 2000))
+            # ``parsed`` keeps the raw start of the body (bounded) for whoever wants to look.
+            return ErrorBody(message=text_extract(text) or None, parsed=text[:RAW_BODY_CHARS])
     else:
         data = content
     if not isinstance(data, dict):
@@ -102,10 +105,17 @@ def read_error_body(content: bytes | str | Any, limit: int = ERROR_BODY_CHARS) -
         message=one_line(message) if message else None,
         error_type=_short(inner.get("type")),
         param=_short(inner.get("param")),
-        code=_short(str(code)) if code not in (None, "") and not isinstance(code, (dict, list)) else None,
-        status_code=status if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599 else None,
+        code=_short(str(code)) if isinstance(code, (str, int)) and code != "" else None,
+        status_code=status_or_none(status),
         parsed=data,
     )
+
+
+def status_or_none(value: Any) -> int | None:
+    """An HTTP status from a body (``status_code``), or None unless it is one."""
+    if isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599:
+        return value
+    return None
 
 
 def _short(value: Any, limit: int = 80) -> str | None:

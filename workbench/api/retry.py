@@ -22,6 +22,13 @@ from typing import Awaitable, Callable, Mapping
 
 Sleep = Callable[[float], Awaitable[None]]
 
+#: ``on_retry(attempt, delay_s, reason)``: what ``CompletionClient`` calls before it waits to
+#: retry; ``attempt`` is the number of the attempt about to be made (2 for the first retry),
+#: ``reason`` one short phrase ("HTTP 429 rate limit", "connection failed", "timeout").
+RetryCallback = Callable[[int, float, str], None]
+#: waits at least this long deserve a word to the user (shorter ones pass unnoticed)
+ANNOUNCE_RETRY_AFTER_S = 1.0
+
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -111,6 +118,16 @@ def retry_delay(
     exponent = min(retries_taken, 1000)  # the SDK caps it too, to keep pow() finite
     backoff = min(policy.initial_delay * 2.0**exponent, policy.max_delay)
     return max(backoff * (1 - 0.25 * random()), 0.0)
+
+
+def retry_notice(
+    attempt: int, delay_s: float, reason: str, max_attempts: int | None = None
+) -> str:
+    """One line for the user about a retry wait: ``"HTTP 429 rate limit: retrying in 60 s
+    (attempt 2 of 3)"``."""
+    wait = f"{delay_s:.0f} s" if delay_s >= 10 else f"{delay_s:.1f} s"
+    of = f" of {max_attempts}" if max_attempts else ""
+    return f"{reason}: retrying in {wait} (attempt {attempt}{of})"
 
 
 async def real_sleep(seconds: float) -> None:
