@@ -184,7 +184,15 @@ def test_config_path_takes_sessions_dir_as_the_readme_says(tmp_path: Path) -> No
         "PATH": "/usr/bin:/bin",
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "workbench", "config", "path", "--sessions-dir", str(tmp_path / "s")],
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "config",
+            "path",
+            "--sessions-dir",
+            str(tmp_path / "s"),
+        ],
         capture_output=True,
         text=True,
         env=env,

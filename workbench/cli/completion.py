@@ -67,13 +67,16 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("shell", nargs="?", choices=SHELLS, help="the shell to complete for")
     parser.add_argument("--values", choices=VALUE_KINDS, help=argparse.SUPPRESS)
+    # The folder a `--sessions-dir DIR` typed earlier on the line names (for --values sessions).
+    parser.add_argument("--sessions-dir", help=argparse.SUPPRESS)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     out = Output()
     if args.values:
-        out.write("".join(f"{value}\n" for value in values(args.values)))
+        found = values(args.values, sessions_dir=args.sessions_dir)
+        out.write("".join(f"{value}\n" for value in found))
         return EXIT_OK
     if not args.shell:
         report("completion: name the shell: workbench completion bash|zsh|fish")
@@ -98,7 +101,7 @@ def safe_values(items: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def values(kind: str) -> list[str]:
+def values(kind: str, *, sessions_dir: str | None = None) -> list[str]:
     if kind == "models":
         return cached_models()
     if kind == "profiles":
@@ -107,7 +110,7 @@ def values(kind: str) -> list[str]:
         config, _problems = load_config()
         return safe_values(config.profiles)
     if kind == "sessions":
-        return session_ids()
+        return session_ids(sessions_dir)
     return []
 
 
@@ -149,13 +152,13 @@ def cached_models() -> list[str]:
     return safe_values(models) if isinstance(models, list) else []
 
 
-def session_ids() -> list[str]:
+def session_ids(sessions_dir: str | None = None) -> list[str]:
     """Ids of the saved sessions, newest first (from file names: nothing is parsed)."""
     from workbench.sessions.ids import id_from_file_name
     from workbench.sessions.location import resolve_sessions_dir
 
     try:
-        names = [entry.name for entry in os.scandir(resolve_sessions_dir())]
+        names = [entry.name for entry in os.scandir(resolve_sessions_dir(sessions_dir))]
     except OSError:
         return []
     ids = (id_from_file_name(name) for name in names)
@@ -273,12 +276,13 @@ def bash_script(spec: dict[str, Any]) -> str:
 # Print it again after upgrading the workbench: flags and commands are taken from it.
 
 _workbench_values() {{
-    # Values that change (models from the last /v1/models, profiles, session ids).
-    command "$1" completion --values "$2" 2>/dev/null
+    # Values that change (models from the last /v1/models, profiles, session ids); $3 is a
+    # --sessions-dir typed earlier on the line.
+    command "$1" completion --values "$2" ${{3:+--sessions-dir "$3"}} 2>/dev/null
 }}
 
 _workbench() {{
-    local cur prev cmd="" action="" word i flags="" actions=""
+    local cur prev cmd="" action="" word i flags="" actions="" sessions_dir=""
     cur="${{COMP_WORDS[COMP_CWORD]}}"
     prev=""
     (( COMP_CWORD > 0 )) && prev="${{COMP_WORDS[COMP_CWORD-1]}}"
@@ -287,6 +291,7 @@ _workbench() {{
     for (( i = 1; i < COMP_CWORD; i++ )); do
         word="${{COMP_WORDS[i]}}"
         if [[ "$word" == -* ]]; then
+            [[ "$word" == --sessions-dir ]] && sessions_dir="${{COMP_WORDS[i+1]}}"
             [[ "$takes_value" == *" $word "* ]] && (( i++ ))
             continue
         fi
@@ -334,7 +339,7 @@ _workbench() {{
             if [[ "$cur" == */* || "$cur" == .* || "$cur" == ~* ]]; then
                 COMPREPLY=($(compgen -f -- "$cur"))
             else
-                COMPREPLY=($(compgen -W "$(_workbench_values "$1" sessions)" -- "$cur"))
+                COMPREPLY=($(compgen -W "$(_workbench_values "$1" sessions "$sessions_dir")" -- "$cur"))
             fi
             return 0 ;;
     esac
