@@ -33,7 +33,7 @@ stop = ["\\n\\n", "END"]
 stream = false
 
 [keymap]
-send = "ctrl+j,f5"
+send = "ctrl+j,f12"
 """
 
 
@@ -60,7 +60,7 @@ def test_a_good_file_is_read_completely(tmp_path: Path) -> None:
         "stop": ["\n\n", "END"],
         "stream": False,
     }
-    assert config.keymap == {"send": "ctrl+j,f5"}
+    assert config.keymap == {"send": "ctrl+j,f12"}
 
 
 def test_missing_default_file_is_not_a_problem(

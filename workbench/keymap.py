@@ -158,7 +158,7 @@ def check_keymap(
             problems.append((action, "no such action" + _suggest(action)))
             continue
         if not isinstance(value, str) or not value.strip():
-            problems.append((action, 'must be keys like "ctrl+j" (several: "ctrl+j,f5")'))
+            problems.append((action, 'must be keys like "ctrl+j" (several: "ctrl+j,f12")'))
             continue
         try:
             keys = _parse_list(value)
