@@ -104,6 +104,15 @@ def test_completes_a_session_id_for_show_replay_and_export(script, env) -> None:
     assert complete(script, env, f"workbench sessions show {first.id[:15]}") == [first.id]
 
 
+def test_session_ids_come_from_a_sessions_dir_typed_on_the_line(script, env, tmp_path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    other = Session.new(title="other")
+    SessionStore(elsewhere).save(other)
+    line = f"workbench replay --sessions-dir {elsewhere} "
+    assert complete(script, env, line) == [other.id]
+    assert other.id not in complete(script, env, "workbench replay ")
+
+
 def test_model_ids_come_from_the_last_models_call(script, env) -> None:
     assert complete(script, env, "workbench run --model llama3") == []  # nothing cached yet
     listed = workbench("models", "--offline", env=env)

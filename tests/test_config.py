@@ -119,7 +119,9 @@ def test_each_bad_entry_is_one_message_with_key_line_and_suggestion(tmp_path: Pa
     assert "keymap.copy" in by_key
     assert len(problems) == len(by_key) == 11
     # Everything that was fine is still used.
-    assert config.profiles["local"].base_url is None
+    # A profile with an unusable base_url is not used at all (its key must not go elsewhere).
+    assert "the profile is not used" in by_key["profiles.local.base_url"]
+    assert "local" not in config.profiles
     assert config.defaults == {} and config.keymap == {}
 
 
@@ -182,7 +184,15 @@ def test_config_path_takes_sessions_dir_as_the_readme_says(tmp_path: Path) -> No
         "PATH": "/usr/bin:/bin",
     }
     completed = subprocess.run(
-        [sys.executable, "-m", "workbench", "config", "path", "--sessions-dir", str(tmp_path / "s")],
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "config",
+            "path",
+            "--sessions-dir",
+            str(tmp_path / "s"),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -191,3 +201,15 @@ def test_config_path_takes_sessions_dir_as_the_readme_says(tmp_path: Path) -> No
     )
     assert completed.returncode == 0, completed.stderr
     assert f"sessions dir: {tmp_path / 's'}" in completed.stdout
+
+
+def test_a_default_profile_with_a_bad_base_url_is_not_used(tmp_path: Path) -> None:
+    config, problems = load_config(
+        write(
+            tmp_path,
+            'default_profile = "local"\n[profiles.local]\nbase_url = "http://[::1"\n'
+            'api_key_env = "LOCAL_KEY"\n',
+        )
+    )
+    assert config.profile() is None and config.default_profile is None
+    assert any('profile "local" is not used' in p for p in problems)

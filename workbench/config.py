@@ -116,6 +116,7 @@ class _Reporter:
         self.path = path
         self.lines = text.splitlines()
         self.problems: list[ConfigProblem] = []
+        self.unusable_profiles: list[str] = []
 
     def line_of(self, table: str, key: str) -> int | None:
         current = ""
@@ -192,12 +193,14 @@ def load_config(path: Path | str | None = None) -> tuple[Config, list[ConfigProb
             _read_keymap(value, config, report)
 
     if config.default_profile and config.default_profile not in config.profiles:
-        report.add(
-            "",
-            "default_profile",
-            f'no profile named "{config.default_profile}"'
-            + _suggest(config.default_profile, list(config.profiles)),
-        )
+        if config.default_profile in report.unusable_profiles:
+            message = f'profile "{config.default_profile}" is not used (its base_url is invalid)'
+        else:
+            names = [*config.profiles, *report.unusable_profiles]
+            message = f'no profile named "{config.default_profile}"' + _suggest(
+                config.default_profile, names
+            )
+        report.add("", "default_profile", message)
         config.default_profile = None
     return config, report.problems
 
@@ -235,6 +238,9 @@ def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
             report.add("profiles", name, "must be a table ([profiles.NAME])")
             continue
         kept: dict[str, Any] = {}
+        # A profile whose base_url cannot be used is left out entirely: falling back to another
+        # URL would send the profile's key where it was never meant to go.
+        unusable = False
         for key, item in entries.items():
             if key not in PROFILE_KEYS:
                 report.add(table, key, "unknown profile setting" + _suggest(key, PROFILE_KEYS))
@@ -246,7 +252,8 @@ def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
             elif not isinstance(item, str) or not item:
                 report.add(table, key, "must be a non-empty string")
             elif key == "base_url" and _base_url_problem(item):
-                report.add(table, key, _base_url_problem(item) or "")
+                report.add(table, key, f"{_base_url_problem(item)}; the profile is not used")
+                unusable = True
             elif key == "api_key_env" and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", item):
                 report.add(
                     table,
@@ -256,6 +263,9 @@ def _read_profiles(value: Any, config: Config, report: _Reporter) -> None:
                 )
             else:
                 kept[key] = item
+        if unusable:
+            report.unusable_profiles.append(name)
+            continue
         config.profiles[name] = Profile(name=name, **kept)
 
 

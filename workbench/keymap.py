@@ -104,14 +104,16 @@ def normalise_key(key: str) -> str:
     for modifier in modifiers:
         if modifier not in MODIFIERS:
             raise InvalidKeyError(
-                f'"{key}": unknown modifier "{modifier}" (use {", ".join(MODIFIERS)})'
+                f'"{_shown(key)}": unknown modifier "{_shown(modifier)}" (use {", ".join(MODIFIERS)})'
             )
     if len(set(modifiers)) != len(modifiers):
-        raise InvalidKeyError(f'"{key}": a modifier is repeated')
+        raise InvalidKeyError(f'"{_shown(key)}": a modifier is repeated')
     if len(base) == 1:
         base = _PUNCTUATION.get(base, base)
     if not _is_base_key(base):
-        raise InvalidKeyError(f'"{key}": "{base}" is not a key name (e.g. a, 5, f7, pageup, minus)')
+        raise InvalidKeyError(
+            f'"{_shown(key)}": "{_shown(base)}" is not a key name (e.g. a, 5, f7, pageup, minus)'
+        )
     # The user's modifier order is kept (Textual matches the string); collisions are judged
     # on a canonical order (see _canonical).
     return "+".join([*modifiers, base])
@@ -157,7 +159,7 @@ def check_keymap(
             problems.append((action, "no such action" + _suggest(action)))
             continue
         if not isinstance(value, str) or not value.strip():
-            problems.append((action, 'must be keys like "ctrl+j" (several: "ctrl+j,f5")'))
+            problems.append((action, 'must be keys like "ctrl+j" (several: "ctrl+j,f12")'))
             continue
         try:
             keys = _parse_list(value)
@@ -202,7 +204,7 @@ def _parse_list(value: str) -> list[str]:
         else:
             parts.append(piece)
     if any(p == "" for p in parts):
-        raise InvalidKeyError(f'"{value}": an empty key between commas')
+        raise InvalidKeyError(f'"{_shown(value)}": an empty key between commas')
     return list(dict.fromkeys(normalise_key(p) for p in parts))
 
 
@@ -230,3 +232,8 @@ def _suggest(word: str) -> str:
 
     close = difflib.get_close_matches(word, list(DEFAULT_KEYS), n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Config text quoted in a message: never longer than a line, however long the value."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

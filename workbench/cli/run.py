@@ -43,9 +43,10 @@ def register(subparsers: Any) -> None:
         description="Send one completion request and stream its output to stdout. "
         "Speed and usage go to stderr. Exit codes: 0 ok, 2 usage or invalid field, "
         "3 API error, or a malformed or truncated stream, 4 network error, timeout or dropped "
-        "connection (text that already arrived stays printed), 130 interrupted. On a terminal, control characters in "
-        "the output (escape sequences included) are shown as \\xNN instead of being obeyed; "
-        "a pipe gets the text byte for byte.",
+        "connection (text that already arrived stays printed), 130 interrupted. On a "
+        "terminal, control characters in the output (escape sequences included) are shown as "
+        "\\xNN instead of being obeyed; a pipe gets the text byte for byte. With no API key and "
+        "no base URL configured, the built-in offline simulator answers (said on stderr).",
     )
     parser.add_argument(
         "prompt",

@@ -131,7 +131,11 @@ def exit_status(app: object) -> int:
     if crashed:
         report(
             "the app stopped on an unexpected error (details above); "
-            + (f"this session is saved in {where}" if where else "nothing was unsaved")
+            + (
+                f"this session is saved in {where}"
+                if where
+                else "the session was empty: nothing to save"
+            )
         )
     if unsaved_error is not None:
         report(unsaved_error)
