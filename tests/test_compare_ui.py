@@ -226,7 +226,7 @@ async def test_batch_prompt_shows_one_block_per_prompt_in_each_lane(sim, tmp_pat
         await pilot.press("ctrl+j")
         await finished(pilot, screen)
         for lane in screen.lanes:
-            titles = [str(t.render()) for t in lane.query(".choice-title") if t.display]
+            titles = lane.block_titles
             assert titles == ["── prompt 1 ──", "── prompt 2 ──"]
 
 
@@ -281,7 +281,7 @@ async def test_n_choices_are_titled_as_choices(sim, tmp_path) -> None:
         await set_lanes(pilot, screen, "n=2,max_tokens=5", "max_tokens=5")
         await pilot.press("ctrl+j")
         await finished(pilot, screen)
-        titles = [str(t.render()) for t in screen.lanes[0].query(".choice-title") if t.display]
+        titles = screen.lanes[0].block_titles
         assert titles == ["── choice 1 ──", "── choice 2 ──"]
         assert [t for t in screen.lanes[1].query(".choice-title") if t.display] == []
 

@@ -8,13 +8,19 @@ append per frame, not one per token (``docs/benchmarks.md``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.geometry import Size
-from textual.layout import DockArrangeResult
 from textual.message import Message
 from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.widgets import Input, Static
 
 from workbench.api.fields import FIELD_NAMES
@@ -23,51 +29,104 @@ from workbench.compare.runner import LaneState
 from workbench.compare.variants import Variant, VariantError, lane_request, parse_variant
 from workbench.compare.metrics import figure_lines
 from workbench.ui.metrics_format import format_rate
-from workbench.ui.stream_text import StreamText
+from workbench.terminal_text import display_text
+from workbench.ui.stream_text import WrappedText
 
 
-class LaneBody(VerticalScroll):
-    """A lane's text, following the bottom while the user is there (as the transcript does:
-    inside the layout pass that grew the text, so new text is never a frame late; see
-    ``workbench/ui/transcript.py`` for why not Textual's ``anchor()``)."""
+@dataclass(eq=False)
+class LaneBlock:
+    """One prompt's (or choice's) text inside a lane; titled only for a batch or n > 1."""
+
+    index: int
+    title: str | None
+    text: WrappedText = field(default_factory=WrappedText)
+
+
+class LaneBody(ScrollView, can_focus=False):
+    """A lane's text as wrapped rows drawn with the line API (only visible rows are drawn, an
+    append re-wraps only the last row), following the bottom while the user is there.
+
+    Like the main transcript, it keeps no widget per block: four lanes streaming at once
+    cost four appends and a redraw of the visible rows per frame, not a relayout."""
+
+    DEFAULT_CSS = """
+    LaneBody { background: transparent; }
+    """
 
     following: reactive[bool] = reactive(True, init=False)
     """True while the view sits at the bottom, so new text keeps it there."""
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.blocks: list[LaneBlock] = []
+        self._width = 0
+
+    # -- content ---------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        self.blocks = []
+        self.following = True
+        self._content_changed()
+        self.scroll_home(animate=False, immediate=True)
+
+    def block(self, index: int, title: str | None) -> LaneBlock:
+        """The block for choice ``index``, created in index order on first use."""
+        for block in self.blocks:
+            if block.index == index:
+                return block
+        block = LaneBlock(index, title)
+        later = [i for i, b in enumerate(self.blocks) if b.index > index]
+        self.blocks.insert(later[0] if later else len(self.blocks), block)
+        return block
+
+    def append(self, index: int, title: str | None, text: str) -> None:
+        self.block(index, title).text.append(display_text(text))
+        self._content_changed()
+
+    @property
+    def text(self) -> str:
+        return "\n".join(block.text.text for block in self.blocks)
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def _rows_of(self, block: LaneBlock) -> int:
+        return (1 if block.title else 0) + block.text.row_count(self._width)
+
+    def _content_changed(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0:
+            return
+        self._width = width
+        rows = sum(self._rows_of(block) for block in self.blocks)
+        self.virtual_size = Size(width, rows)
+        if self.following:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._content_changed()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = int(self.scroll_y) + y
+        base = self.rich_style
+        for block in self.blocks:
+            if block.title:
+                if row == 0:
+                    title = Style(dim=True)
+                    return Strip([Segment(block.title[:width].ljust(width), base + title)])
+                row -= 1
+            count = block.text.row_count(width)
+            if row < count:
+                text, _offset = block.text.row(row)
+                text = text.rstrip("\n")[:width]
+                return Strip([Segment(text.ljust(width), base)]).crop(0, width)
+            row -= count
+        return Strip.blank(width, base)
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         self.following = new_value >= self.max_scroll_y - 1
-
-    def arrange(self, size: Size, optimal: bool = False) -> DockArrangeResult:
-        arrangement = super().arrange(size, optimal)
-        follow = self.following and arrangement.spatial_map.total_region.bottom > size.height
-        self._anchored = follow
-        if follow:
-            self._anchor_released = False
-        return arrangement
-
-
-class ChoiceBlock(Vertical):
-    """One prompt's (choice's) text inside a lane; titled only for a batch."""
-
-    DEFAULT_CSS = """
-    ChoiceBlock { height: auto; }
-    ChoiceBlock > .choice-title { color: $text-muted; height: 1; }
-    """
-
-    def __init__(self, index: int, titled: bool, noun: str = "prompt") -> None:
-        super().__init__()
-        self.index = index
-        self.titled = titled
-        self.noun = noun
-        # Made here, not in compose, so text can be appended in the frame the block is mounted.
-        self.stream = StreamText()
-
-    def compose(self) -> ComposeResult:
-        title = Static(f"── {self.noun} {self.index + 1} ──", classes="choice-title", markup=False)
-        title.display = self.titled
-        yield title
-        yield self.stream
 
 
 class LaneView(Vertical):
@@ -113,7 +172,6 @@ class LaneView(Vertical):
         self.problem: str | None = None
         self._problem_shown: str | None = None
         self.state: LaneState | None = None
-        self._blocks: dict[int, ChoiceBlock] = {}
         self._batch = False
 
     def compose(self) -> ComposeResult:
@@ -183,29 +241,17 @@ class LaneView(Vertical):
     def start(self, state: LaneState) -> None:
         """Forget the last run's text and follow ``state``."""
         self.state = state
-        body = self.query_one(LaneBody)
-        body.remove_children()
-        body.scroll_home(animate=False, immediate=True)
-        body.following = True
-        self._blocks = {}
+        self.query_one(LaneBody).clear()
         self._batch = state.request.choice_count > 1
         self.query_one(".lane-metrics", Static).update("", layout=False)
         self.show_state()
 
-    def _block(self, index: int) -> ChoiceBlock:
-        block = self._blocks.get(index)
-        if block is None:
-            # One block per prompt of a batch; with n > 1 the blocks are the n choices.
-            noun = "choice" if (self.state and (self.state.request.n or 1) > 1) else "prompt"
-            block = ChoiceBlock(index, self._batch or index > 0, noun)
-            self._blocks[index] = block
-            body = self.query_one(LaneBody)
-            later = [i for i in self._blocks if i > index and self._blocks[i].is_attached]
-            if later:
-                body.mount(block, before=self._blocks[min(later)])
-            else:
-                body.mount(block)
-        return block
+    def _title(self, index: int) -> str | None:
+        """A block's title: only a batch (one block per prompt) or n > 1 (one per choice)."""
+        if not (self._batch or index > 0):
+            return None
+        noun = "choice" if (self.state and (self.state.request.n or 1) > 1) else "prompt"
+        return f"── {noun} {index + 1} ──"
 
     def flush(self) -> None:
         """Show what arrived since the last frame (one append per choice)."""
@@ -218,18 +264,9 @@ class LaneView(Vertical):
         by_choice: dict[int, list[str]] = {}
         for index, text in pieces:
             by_choice.setdefault(index, []).append(text)
+        body = self.query_one(LaneBody)
         for index, texts in by_choice.items():
-            self._block(index).stream.append("".join(texts))
-        body = self.query_one(LaneBody)
-        if body.following and not body.is_anchored:
-            # Not anchored yet (the text did not overflow at the last layout): scroll once the
-            # layout has the new height, re-checked then so a scroll up meanwhile is kept.
-            body.call_after_refresh(self._scroll_if_following)
-
-    def _scroll_if_following(self) -> None:
-        body = self.query_one(LaneBody)
-        if body.following:
-            body.scroll_end(animate=False, immediate=True)
+            body.append(index, self._title(index), "".join(texts))
 
     def show_state(self) -> None:
         """The status in the border and, once the lane has ended, its figures."""
@@ -268,6 +305,11 @@ class LaneView(Vertical):
         self.border_subtitle = text
 
     @property
+    def block_titles(self) -> list[str]:
+        """The titles drawn above the blocks (a batch's prompts, or n > 1's choices)."""
+        return [block.title for block in self.query_one(LaneBody).blocks if block.title]
+
+    @property
     def shown_text(self) -> str:
         """Every block's text as shown (for tests and copying)."""
-        return "\n".join(self._blocks[i].stream.text for i in sorted(self._blocks))
+        return self.query_one(LaneBody).text
