@@ -144,13 +144,14 @@ class Transcript(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left_square_bracket", "cursor(-1)", "Previous exchange", show=False),
-        Binding("right_square_bracket", "cursor(1)", "Next exchange", show=False),
-        Binding("c", "exchange('copy')", "Copy exchange", show=False),
-        Binding("x", "exchange('export')", "Export exchange", show=False),
-        Binding("r", "exchange('resend')", "Prompt again", show=False),
-        Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False),
-        Binding("ctrl+f", "search", "Search", show=False),
+        # Ids, so a keymap in the config file can rebind them like the app's own keys.
+        Binding("left_square_bracket", "cursor(-1)", "Previous exchange", show=False, id="transcript.previous"),
+        Binding("right_square_bracket", "cursor(1)", "Next exchange", show=False, id="transcript.next"),
+        Binding("c", "exchange('copy')", "Copy exchange", show=False, id="transcript.copy"),
+        Binding("x", "exchange('export')", "Export exchange", show=False, id="transcript.export"),
+        Binding("r", "exchange('resend')", "Prompt again", show=False, id="transcript.resend"),
+        Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False, id="transcript.logprobs"),
+        Binding("ctrl+f", "search", "Search the transcript", show=False, id="transcript.search"),
     ]
 
     HELP = """\
@@ -346,6 +347,7 @@ bottom to follow again.
                 entry.transcript = None
         self._entries, self._heights, self._starts, self._index = [], [], [0], {}
         self._stale.clear()
+        self._strips.clear()  # cached rows would keep the old exchanges' text alive
         self._exchange_count = 0
         self._styling.clear()
         self.cursor = None
