@@ -198,7 +198,8 @@ bottom to follow again.
         self._stale: set[int] = set()
         self._index: dict[int, int] = {}  # id(entry) -> position in _entries
         self._width = 0  # text width the rows are wrapped at (0 before the first layout)
-        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        # Drawn rows: a few screens of them (only the visible rows are asked for each frame).
+        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._styles: dict[str, Style] = {}
         self._streaming: list[ExchangeView] = []
         self._flush_timer: Timer | None = None
