@@ -97,6 +97,9 @@ async def test_cursor_picks_an_earlier_exchange_for_copy_resend_export_logprobs(
         await pilot.press("r")
         assert app.prompt_pane.text == "The first prompt"
         assert app.focused is app.prompt_pane.editor
+        app.transcript.focus()
+        await pilot.press("escape")
+        assert app.transcript.cursor is None
 
 
 async def test_ctrl_f_highlights_matches_and_steps_through_them(sim: Any) -> None:

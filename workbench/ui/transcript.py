@@ -152,6 +152,7 @@ class Transcript(ScrollView, can_focus=True):
         Binding("r", "exchange('resend')", "Prompt again", show=False, id="transcript.resend"),
         Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False, id="transcript.logprobs"),
         Binding("ctrl+f", "search", "Search the transcript", show=False, id="transcript.search"),
+        Binding("escape", "clear_cursor", "Drop the exchange cursor", show=False, id="transcript.uncursor"),
     ]
 
     HELP = """\
@@ -164,7 +165,7 @@ text colour after the prompt's bold), and a metrics line (time to first token, c
 server tok/s, usage, finish reason). Scroll up to stop following the stream; scroll to the
 bottom to follow again.
 
-- **[** / **]** move the exchange cursor (the bright bar); on that exchange:
+- **[** / **]** move the exchange cursor (the bright bar; **esc** drops it); on that exchange:
   **c** copy its text, **x** export it, **r** put its prompt back in the prompt pane,
   **g** show its logprobs.
 - **ctrl+f** search the transcript: matches are highlighted; enter / down go to the next,
@@ -315,6 +316,7 @@ bottom to follow again.
             started_at=datetime.now(timezone.utc),
             number=self._exchange_count + 1,
         )
+        self.cursor = None  # a new exchange: copy, logprobs … are about it again
         self._add_entry(view)
         self._streaming.append(view)
         self._start_flushing(view._flush_interval)
@@ -666,6 +668,9 @@ bottom to follow again.
         else:
             self.cursor = max(0, min(count - 1, self.cursor + step))
         self.scroll_to_exchange(self.cursor)
+
+    def action_clear_cursor(self) -> None:
+        self.cursor = None
 
     def action_exchange(self, action: ExchangeActionName) -> None:
         exchange = self.selected
