@@ -60,7 +60,7 @@ async def test_metrics_fit_one_row_at_80_columns_and_finish_is_named_once(sim: A
         text = shown_text(view)
         assert text.count("finish") == 1 and "finish length" in text
         metrics = view.metrics.content
-        assert metrics.row_count(app.transcript._width) == 1
+        assert metrics.row_count(app.transcript.wrap_width) == 1
         assert "TTFT" in metrics.text and "tok/s" in metrics.text
 
 

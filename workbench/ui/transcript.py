@@ -230,6 +230,11 @@ bottom to follow again.
         return None
 
     @property
+    def wrap_width(self) -> int:
+        """Cells per row of text (0 until the transcript has been laid out)."""
+        return self._width
+
+    @property
     def selected(self) -> ExchangeView | None:
         """The exchange under the cursor, or the last one when there is no cursor."""
         exchanges = self.exchanges
