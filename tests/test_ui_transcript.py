@@ -36,6 +36,7 @@ async def test_header_numbers_the_exchange_and_names_changed_parameters(sim: Any
         assert "temperature=0.2" in header
         assert "max_tokens" not in header  # the default is not repeated
         assert shown_text(second).startswith("#2 · ")
+        assert first.header.row_count(app.transcript.wrap_width) == 1  # one row, always
 
 
 async def test_the_completion_continues_the_prompt_on_its_line(sim: Any) -> None:

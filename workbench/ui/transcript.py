@@ -20,6 +20,7 @@ The app handles what to do with an exchange (:class:`Transcript.ExchangeAction`)
 from __future__ import annotations
 
 import asyncio
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -72,18 +73,11 @@ def styled_spans(rendered: Any, offset: int) -> list[Span] | None:
 
 
 def find_all(text: str, query: str) -> list[int]:
-    """Start offsets of ``query`` in ``text``, case-insensitive, not overlapping."""
+    """Start offsets of ``query`` in ``text``, case-insensitive, not overlapping (a regular
+    expression search: no lower-cased copy of a long transcript per key typed)."""
     if not query:
         return []
-    haystack, needle = text.casefold(), query.casefold()
-    if len(haystack) != len(text):  # casefold changed lengths (ß → ss): search as typed
-        haystack, needle = text, query
-    found: list[int] = []
-    start = haystack.find(needle)
-    while start >= 0:
-        found.append(start)
-        start = haystack.find(needle, start + len(needle))
-    return found
+    return [match.start() for match in re.finditer(re.escape(query), text, re.IGNORECASE)]
 
 
 @dataclass(frozen=True)
