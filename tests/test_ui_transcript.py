@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from ui_helpers import SIZE, make_app, send, shown_text, wait_finished, wait_for
 
@@ -209,3 +211,24 @@ async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_pi
         assert selected[0] == "#1 · m\n▶ "
         await pilot.click(Transcript, offset=(10, 2))
         assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]
+
+
+def test_fit_items_drops_the_least_important_first_then_cuts() -> None:
+    from workbench.ui.metrics_format import fit_items
+
+    items = [(2, "TTFT 83 ms"), (1, "client 1,712 tok/s"), (6, "queue 0 ms"), (0, "finish stop")]
+    assert fit_items(items, 200) == "TTFT 83 ms · client 1,712 tok/s · queue 0 ms · finish stop"
+    assert fit_items(items, 50) == "TTFT 83 ms · client 1,712 tok/s · finish stop"
+    assert fit_items(items, 35) == "client 1,712 tok/s · finish stop"
+    assert fit_items(items, 8) == "finish…"
+
+
+@given(st.text(st.sampled_from(list("abAB ")), max_size=40), st.text(st.sampled_from(list("aAb")), min_size=1, max_size=3))
+def test_search_finds_what_a_lowercase_scan_finds(text: str, query: str) -> None:
+    from workbench.ui.transcript import find_all
+
+    expected, start = [], text.lower().find(query.lower())
+    while start >= 0:
+        expected.append(start)
+        start = text.lower().find(query.lower(), start + len(query))
+    assert find_all(text, query) == expected
