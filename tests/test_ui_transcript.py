@@ -232,3 +232,34 @@ def test_search_finds_what_a_lowercase_scan_finds(text: str, query: str) -> None
         expected.append(start)
         start = text.lower().find(query.lower(), start + len(query))
     assert find_all(text, query) == expected
+
+
+class _RecordingRenderer:
+    """A renderer that styles nothing but notes what it was asked, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    def __call__(self, text: str) -> Any:
+        self.calls.append(("whole", 0, len(text)))
+        return render_completion(text, "monokai")
+
+    def window(self, text: str, start: int, end: int) -> list[Any]:
+        self.calls.append(("window", start, end))
+        return []
+
+
+async def test_a_long_finished_text_has_its_visible_lines_styled_first() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        text = "\n".join(f"line {n} **bold**" for n in range(3000))  # > 20,000 characters
+        result = CompletionResult(choices=[Choice(index=0, text=text, finish_reason="length")])
+        renderer = _RecordingRenderer()
+        await transcript.show_recorded(CompletionRequest(model="m", prompt="p\n"), result, "complete", None, renderer)
+        await pilot.pause()
+        await transcript.wait_styled()
+        (first, start, end), second = renderer.calls
+        assert first == "window" and second[0] == "whole"
+        # Following the bottom: the window is the text's end, a screenful of it.
+        assert end == len(text) and 0 < end - start < 24 * 20
