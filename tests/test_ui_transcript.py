@@ -141,6 +141,8 @@ async def test_shift_pageup_scrolls_the_transcript_from_the_prompt(sim: Any) -> 
         app.prompt_pane.editor.focus()
         transcript = app.transcript
         await wait_for(pilot, lambda: transcript.max_scroll_y > 10)
+        # The text grew without a relayout per flush: the scrollbar still knows its full height.
+        assert transcript.vertical_scrollbar.window_virtual_size == transcript.virtual_size.height
         bottom = transcript.scroll_y
         await pilot.press("shift+pageup")
         await wait_for(pilot, lambda: transcript.scroll_y < bottom)

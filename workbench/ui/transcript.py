@@ -287,8 +287,22 @@ bottom to follow again.
 
     def _set_virtual_height(self, rows: int) -> None:
         size = Size(self.scrollable_content_region.width, rows)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        old = self.virtual_size
+        if size != old:
+            viewport = self.scrollable_content_region.height
+            if (
+                self.show_vertical_scrollbar
+                and old.width == size.width
+                and old.height > viewport
+                and rows > viewport
+            ):
+                # Taller text with the scrollbar already there and staying: only the thumb
+                # changes. Setting ``virtual_size`` would lay out the whole screen (the sidebar's
+                # dozens of widgets) on every streaming flush; it did cost the last token ~3 ms.
+                self.set_reactive(Transcript.virtual_size, size)
+                self.vertical_scrollbar.window_virtual_size = rows
+            else:  # the scrollbar may appear or go: a real layout
+                self.virtual_size = size
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
