@@ -265,3 +265,23 @@ async def test_a_long_finished_text_has_its_visible_lines_styled_first() -> None
         assert first == "window" and second[0] == "whole"
         # Following the bottom: the window is the text's end, a screenful of it.
         assert end == len(text) and 0 < end - start < 24 * 20
+
+
+async def test_a_renderer_that_fails_leaves_the_text_plain_and_the_next_one_styled() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+
+        def broken(text: str) -> Any:
+            raise ValueError("a lexer bug")
+
+        request = CompletionRequest(model="m", prompt="p\n")
+        result = CompletionResult(choices=[Choice(index=0, text="**plain** after all")])
+        first = await transcript.show_recorded(request, result, "complete", None, broken)
+        good = lambda text: render_completion(text, "monokai")  # noqa: E731
+        second = await transcript.show_recorded(request, result, "complete", None, good)
+        await pilot.pause()
+        await transcript.wait_styled()
+        assert first.choices[0].output.block.spans is None
+        assert first.choices[0].output.text == "**plain** after all"
+        assert second.choices[0].output.block.spans

@@ -592,12 +592,15 @@ bottom to follow again.
                 block.style_with = None
                 text = block.content.text[offset:]
                 window = getattr(render, "window", None)
-                if len(text) > VISIBLE_FIRST_CHARS and window is not None:
-                    start, end = self._visible_range(block)
-                    if end > offset:
-                        spans = await asyncio.to_thread(window, text, max(0, start - offset), end - offset)
-                        self._apply_spans(block, [Span(s.start + offset, s.end + offset, s.style) for s in spans])
-                rendered = await asyncio.to_thread(render, text)
+                try:
+                    if len(text) > VISIBLE_FIRST_CHARS and window is not None:
+                        start, end = self._visible_range(block)
+                        if end > offset:
+                            spans = await asyncio.to_thread(window, text, max(0, start - offset), end - offset)
+                            self._apply_spans(block, [Span(s.start + offset, s.end + offset, s.style) for s in spans])
+                    rendered = await asyncio.to_thread(render, text)
+                except Exception:  # noqa: BLE001 - a lexer failing on odd model output
+                    continue  # the text stays as it is, plain: nothing is lost
                 self._apply_spans(block, styled_spans(rendered, offset))
         finally:
             self._styling_task = None
