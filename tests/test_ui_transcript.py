@@ -285,3 +285,25 @@ async def test_a_renderer_that_fails_leaves_the_text_plain_and_the_next_one_styl
         assert first.choices[0].output.block.spans is None
         assert first.choices[0].output.text == "**plain** after all"
         assert second.choices[0].output.block.spans
+
+
+async def test_scrolling_up_through_a_loaded_session_does_not_jump() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        # Long words: the real wrap needs more rows than the length-based estimate.
+        text = " ".join(f"{n:02d}" + "x" * 17 for n in range(30))
+        for number in range(300):
+            result = CompletionResult(choices=[Choice(index=0, text=text, finish_reason="stop")])
+            request = CompletionRequest(model="m", prompt=f"prompt {number}\n")
+            await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_to(y=transcript.max_scroll_y // 2, animate=False)
+        await pilot.pause()
+        before = transcript.visible_text().split("\n")
+        for _ in range(12):  # up, ten rows at a time, into text never wrapped before
+            transcript.scroll_to(y=transcript.scroll_y - 10, animate=False)
+            await pilot.pause()
+            after = transcript.visible_text().split("\n")
+            assert after[10:] == before[:-10]
+            before = after

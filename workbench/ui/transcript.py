@@ -425,32 +425,45 @@ bottom to follow again.
         return position, found[0], found[1]
 
     def _prepare_visible(self) -> None:
-        """Before drawing: wrap at the current width, make the visible entries' heights exact
-        (the others may still be estimates), and queue their finished text for styling."""
+        """Before drawing: wrap at the current width, make the heights of the entries on screen
+        and a screen above and below it exact (the others may still be estimates), and queue
+        the visible finished texts for styling.
+
+        An entry above the top that turns out taller or shorter than its estimate would push
+        what is on screen down or up; the view scrolls by the same amount, so what the user
+        reads stays where it is while they scroll up through a long session.
+        """
         width = self._text_width()
         if width != self._width:
             self._width = width
             self._remeasure_all()
         else:
             self._measure_pending()
+        height = self.scrollable_content_region.height
         for _ in range(3):  # exact heights can move the window; settles in one or two rounds
             top = int(self.scroll_y)
-            bottom = top + self.scrollable_content_region.height
-            position = max(0, bisect_right(self._starts, top) - 1)
+            bottom = top + height
+            position = max(0, bisect_right(self._starts, top - height) - 1)
+            above = 0
             changed = False
-            while position < len(self._entries) and self._starts[position] < bottom:
+            while position < len(self._entries) and self._starts[position] < bottom + height:
                 entry = self._entries[position]
                 exact = entry.row_count(width, exact=True)
                 if exact != self._heights[position]:
+                    if self._starts[position] < top:
+                        above += exact - self._heights[position]
                     self._stale.add(position)
                     changed = True
-                for block in entry.blocks:
-                    if block.style_with is not None and block not in self._styling:
-                        self._styling.append(block)
+                if self._starts[position + 1] > top and self._starts[position] < bottom:
+                    for block in entry.blocks:
+                        if block.style_with is not None and block not in self._styling:
+                            self._styling.append(block)
                 position += 1
             if not changed:
                 break
             self._measure()
+            if above and not self.following:
+                self.scroll_to(y=self.scroll_y + above, animate=False, immediate=True)
         if self._styling and self._styling_task is None:
             self._styling_task = asyncio.create_task(self._style_blocks())
 
