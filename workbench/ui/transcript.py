@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Literal
@@ -43,6 +43,7 @@ from textual.timer import Timer
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult
 from workbench.ui.exchange_view import Block, Entry, ExchangeStatus, ExchangeView, Hint
+from workbench.ui.transcript_rows import RowIndex
 
 # Cells left of the text: a space, the exchange's bar, a space; one cell is kept on the right.
 GUTTER = 3
@@ -187,12 +188,7 @@ bottom to follow again.
 
     def __init__(self, hint: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._entries: list[Entry] = []
-        self._heights: list[int] = []
-        self._starts: list[int] = [0]  # row where each entry starts; last item: total rows
-        self._stale: set[int] = set()
-        self._index: dict[int, int] = {}  # id(entry) -> position in _entries
-        self._width = 0  # text width the rows are wrapped at (0 before the first layout)
+        self._row_index = RowIndex()  # the entries, and the row each starts at
         # Drawn rows: a few screens of them (only the visible rows are asked for each frame).
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._styles: dict[str, Style] = {}
@@ -213,12 +209,16 @@ bottom to follow again.
     # -- the store ----------------------------------------------------------------------------
 
     @property
+    def _width(self) -> int:
+        return self._row_index.width
+
+    @property
     def exchanges(self) -> list[ExchangeView]:
-        return [entry for entry in self._entries if isinstance(entry, ExchangeView)]
+        return [entry for entry in self._row_index.entries if isinstance(entry, ExchangeView)]
 
     @property
     def last(self) -> ExchangeView | None:
-        for entry in reversed(self._entries):
+        for entry in reversed(self._row_index.entries):
             if isinstance(entry, ExchangeView):
                 return entry
         return None
@@ -240,20 +240,14 @@ bottom to follow again.
         entry.transcript = self
         if isinstance(entry, ExchangeView):
             self._exchange_count += 1
-        self._index[id(entry)] = len(self._entries)
-        self._entries.append(entry)
-        self._heights.append(entry.row_count(self._width, exact=False) if self._width else 0)
-        self._starts.append(self._starts[-1] + self._heights[-1])
+        self._row_index.add(entry)
         self._content_changed()
 
     def entry_changed(self, entry: Entry) -> None:
         """An entry's text grew or changed: re-measure it (cheap: its blocks are wrapped
         incrementally) and show the change, following the bottom if the view is there."""
-        position = self._index.get(id(entry))
-        if position is None:
-            return
-        self._stale.add(position)
-        self._content_changed()
+        if self._row_index.mark_changed(entry):
+            self._content_changed()
 
     def _content_changed(self) -> None:
         # Measured once per turn of the event loop, however many entries changed (a session
@@ -270,20 +264,8 @@ bottom to follow again.
                 self._measure()
 
     def _measure(self) -> None:
-        """Heights of the stale entries, the row each entry starts at, the virtual size."""
-        width = self._width
-        if self._stale:
-            first = min(self._stale)
-            for position in self._stale:
-                self._heights[position] = self._entries[position].row_count(width, exact=False)
-            self._stale.clear()
-            starts = self._starts
-            del starts[first + 1 :]
-            total = starts[first]
-            for height in self._heights[first:]:
-                total += height
-                starts.append(total)
-        self._set_virtual_height(self._starts[-1])
+        """Heights of the changed entries, the rows they start at, the virtual size."""
+        self._set_virtual_height(self._row_index.measure())
 
     def _set_virtual_height(self, rows: int) -> None:
         size = Size(self.scrollable_content_region.width, rows)
@@ -306,11 +288,11 @@ bottom to follow again.
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _remeasure_all(self) -> None:
+    def _set_width(self, width: int) -> None:
         self._measure_scheduled = False
-        self._stale = set(range(len(self._entries)))
         self._strips.clear()
-        self._measure()
+        self._row_index.set_width(width)
+        self._set_virtual_height(self._row_index.total)
 
     # -- adding and removing exchanges --------------------------------------------------------
 
@@ -357,12 +339,11 @@ bottom to follow again.
             view.transcript = None
         self._streaming.clear()
         self._stop_flushing()
-        kept = [entry for entry in self._entries if not isinstance(entry, ExchangeView)]
-        for entry in self._entries:
+        kept = [entry for entry in self._row_index.entries if not isinstance(entry, ExchangeView)]
+        for entry in self._row_index.entries:
             if isinstance(entry, ExchangeView):
                 entry.transcript = None
-        self._entries, self._heights, self._starts, self._index = [], [], [0], {}
-        self._stale.clear()
+        self._row_index.clear()
         self._strips.clear()  # cached rows would keep the old exchanges' text alive
         self._exchange_count = 0
         self._styling.clear()
@@ -416,13 +397,7 @@ bottom to follow again.
 
     def _locate(self, row: int) -> tuple[int, Block, int] | None:
         """(entry position, block, row in block) for transcript row ``row``."""
-        position = bisect_right(self._starts, row) - 1
-        if position < 0 or position >= len(self._entries):
-            return None
-        found = self._entries[position].locate(row - self._starts[position], self._width)
-        if found is None:
-            return None
-        return position, found[0], found[1]
+        return self._row_index.locate(row)
 
     def _prepare_visible(self) -> None:
         """Before drawing: wrap at the current width, make the heights of the entries on screen
@@ -435,35 +410,23 @@ bottom to follow again.
         """
         width = self._text_width()
         if width != self._width:
-            self._width = width
-            self._remeasure_all()
+            self._set_width(width)
         else:
             self._measure_pending()
         height = self.scrollable_content_region.height
         for _ in range(3):  # exact heights can move the window; settles in one or two rounds
             top = int(self.scroll_y)
-            bottom = top + height
-            position = max(0, bisect_right(self._starts, top - height) - 1)
-            above = 0
-            changed = False
-            while position < len(self._entries) and self._starts[position] < bottom + height:
-                entry = self._entries[position]
-                exact = entry.row_count(width, exact=True)
-                if exact != self._heights[position]:
-                    if self._starts[position] < top:
-                        above += exact - self._heights[position]
-                    self._stale.add(position)
-                    changed = True
-                if self._starts[position + 1] > top and self._starts[position] < bottom:
-                    for block in entry.blocks:
-                        if block.style_with is not None and block not in self._styling:
-                            self._styling.append(block)
-                position += 1
+            changed, above = self._row_index.refine(top - height, top + 2 * height, anchor=top)
             if not changed:
                 break
-            self._measure()
+            self._set_virtual_height(self._row_index.total)
             if above and not self.following:
                 self.scroll_to(y=self.scroll_y + above, animate=False, immediate=True)
+        top = int(self.scroll_y)
+        for position in self._row_index.visible(top, top + height):
+            for block in self._row_index.entries[position].blocks:
+                if block.style_with is not None and block not in self._styling:
+                    self._styling.append(block)
         if self._styling and self._styling_task is None:
             self._styling_task = asyncio.create_task(self._style_blocks())
 
@@ -475,11 +438,11 @@ bottom to follow again.
         width = self.scrollable_content_region.width
         row = int(self.scroll_y) + y
         base = self.rich_style
-        found = self._locate(row) if row < self._starts[-1] else None
+        found = self._locate(row)
         if found is None:
             return Strip.blank(width, base)
         position, block, index = found
-        entry = self._entries[position]
+        entry = self._row_index.entries[position]
         bar_state = self._bar_state(entry)
         matches = self._matches_by_block.get(id(block))
         current = self._match_index if matches else -1
@@ -505,7 +468,7 @@ bottom to follow again.
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text: the rows between the selection's ends, without the gutter."""
         self._measure_pending()
-        total = self._starts[-1]
+        total = self._row_index.total
         if not total or not self._width:
             return None
         first = selection.start.y if selection.start is not None else 0
@@ -633,7 +596,7 @@ bottom to follow again.
         top = int(self.scroll_y)
         bottom = top + self.scrollable_content_region.height
         first = last = None
-        for row in range(top, min(bottom, self._starts[-1])):
+        for row in range(top, min(bottom, self._row_index.total)):
             found = self._locate(row)
             if found is not None and found[1] is block:
                 text, start = block.content.row(found[2])
@@ -671,7 +634,7 @@ bottom to follow again.
         self._measure_pending()
         found = self._locate(int(self.scroll_y) + event.y)
         if found is not None:
-            entry = self._entries[found[0]]
+            entry = self._row_index.entries[found[0]]
             if isinstance(entry, ExchangeView):
                 self.cursor = entry.number - 1
 
@@ -681,8 +644,10 @@ bottom to follow again.
         self._measure_pending()
         if not 0 <= index < len(exchanges) or not self._width:
             return
-        position = self._index[id(exchanges[index])]
-        top, bottom = self._starts[position], self._starts[position + 1]
+        position = self._row_index.position(exchanges[index])
+        if position is None:
+            return
+        top, bottom = self._row_index.start_of(position), self._row_index.end_of(position)
         view_top = int(self.scroll_y)
         view_height = self.scrollable_content_region.height
         if top < view_top or bottom > view_top + view_height:
@@ -722,7 +687,7 @@ bottom to follow again.
         self._matches_by_block = {}
         self._match_index = -1
         if query:
-            for entry in self._entries:
+            for entry in self._row_index.entries:
                 for block in entry.blocks:
                     if not block.visible:
                         continue
@@ -764,11 +729,11 @@ bottom to follow again.
         self._measure_pending()
         if not self._width:
             return
-        position = self._index.get(id(match.entry))
+        position = self._row_index.position(match.entry)
         if position is None:
             return
         entry = match.entry
-        row = self._starts[position]
+        row = self._row_index.start_of(position)
         for block in entry.blocks:
             if block is match.block:
                 block.row_count(self._width)
@@ -795,7 +760,7 @@ bottom to follow again.
         self._prepare_visible()
         rows = []
         top = int(self.scroll_y)
-        for row in range(top, min(self._starts[-1], top + self.scrollable_content_region.height)):
+        for row in range(top, min(self._row_index.total, top + self.scrollable_content_region.height)):
             found = self._locate(row)
             if found is not None:
                 rows.append(found[1].content.row(found[2])[0].rstrip())
