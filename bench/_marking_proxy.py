@@ -91,14 +91,15 @@ class SseMarker:
         data = self._data_of(final_event)
         choices = data.get("choices") if data else None
         if data is not None and isinstance(choices, list) and choices and choices[0].get("text"):
-            # The final event carries text itself: the marker goes at its end.
-            choices[0]["text"] += " " + self.marker
+            # The final event carries text itself: the marker goes at its end, on a line of
+            # its own (an app that does not wrap lines, like a Log, would otherwise cut it off).
+            choices[0]["text"] += "\n" + self.marker
             encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
             return b"data: " + encoded + b"\n\n", b""
         template = dict(self._template or {"object": "text_completion"})
         template.pop("usage", None)
         template.pop("time_info", None)
-        template["choices"] = [{"index": 0, "text": " " + self.marker, "finish_reason": None, "logprobs": None}]
+        template["choices"] = [{"index": 0, "text": "\n" + self.marker, "finish_reason": None, "logprobs": None}]
         encoded = json.dumps(template, ensure_ascii=False, separators=(",", ":")).encode()
         return b"data: " + encoded + b"\n\n", final_event
 

@@ -46,7 +46,7 @@ def _run_marker(parts: list[bytes]) -> tuple[bytes, int]:
 def test_marker_is_the_last_text_before_the_finish_event() -> None:
     out, writes = _run_marker([STREAM])
     assert writes == 1
-    assert _texts(out) == ["", " once", " upon", " " + DEFAULT_MARKER, ""]
+    assert _texts(out) == ["", " once", " upon", "\n" + DEFAULT_MARKER, ""]  # a line of its own
     assert out.endswith(b"data: [DONE]\n\n")
 
 
@@ -54,7 +54,7 @@ def test_marker_is_appended_when_the_final_event_carries_text() -> None:
     stream = _event(" once") + _event(" upon", "stop") + b"data: [DONE]\n\n"
     out, writes = _run_marker([stream])
     assert writes == 1
-    assert _texts(out) == [" once", " upon " + DEFAULT_MARKER]
+    assert _texts(out) == [" once", " upon\n" + DEFAULT_MARKER]
 
 
 @given(st.lists(st.integers(min_value=0, max_value=len(STREAM)), max_size=8))

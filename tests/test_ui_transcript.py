@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from textual.app import App, ComposeResult
 from ui_helpers import SIZE, make_app, send, shown_text, wait_finished, wait_for
 
@@ -36,6 +38,7 @@ async def test_header_numbers_the_exchange_and_names_changed_parameters(sim: Any
         assert "temperature=0.2" in header
         assert "max_tokens" not in header  # the default is not repeated
         assert shown_text(second).startswith("#2 · ")
+        assert first.header.row_count(app.transcript.wrap_width) == 1  # one row, always
 
 
 async def test_the_completion_continues_the_prompt_on_its_line(sim: Any) -> None:
@@ -60,7 +63,7 @@ async def test_metrics_fit_one_row_at_80_columns_and_finish_is_named_once(sim: A
         text = shown_text(view)
         assert text.count("finish") == 1 and "finish length" in text
         metrics = view.metrics.content
-        assert metrics.row_count(app.transcript._width) == 1
+        assert metrics.row_count(app.transcript.wrap_width) == 1
         assert "TTFT" in metrics.text and "tok/s" in metrics.text
 
 
@@ -97,6 +100,9 @@ async def test_cursor_picks_an_earlier_exchange_for_copy_resend_export_logprobs(
         await pilot.press("r")
         assert app.prompt_pane.text == "The first prompt"
         assert app.focused is app.prompt_pane.editor
+        app.transcript.focus()
+        await pilot.press("escape")
+        assert app.transcript.cursor is None
 
 
 async def test_ctrl_f_highlights_matches_and_steps_through_them(sim: Any) -> None:
@@ -135,6 +141,8 @@ async def test_shift_pageup_scrolls_the_transcript_from_the_prompt(sim: Any) -> 
         app.prompt_pane.editor.focus()
         transcript = app.transcript
         await wait_for(pilot, lambda: transcript.max_scroll_y > 10)
+        # The text grew without a relayout per flush: the scrollbar still knows its full height.
+        assert transcript.vertical_scrollbar.window_virtual_size == transcript.virtual_size.height
         bottom = transcript.scroll_y
         await pilot.press("shift+pageup")
         await wait_for(pilot, lambda: transcript.scroll_y < bottom)
@@ -205,3 +213,97 @@ async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_pi
         assert selected[0] == "#1 · m\n▶ "
         await pilot.click(Transcript, offset=(10, 2))
         assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]
+
+
+def test_fit_items_drops_the_least_important_first_then_cuts() -> None:
+    from workbench.ui.metrics_format import fit_items
+
+    items = [(2, "TTFT 83 ms"), (1, "client 1,712 tok/s"), (6, "queue 0 ms"), (0, "finish stop")]
+    assert fit_items(items, 200) == "TTFT 83 ms · client 1,712 tok/s · queue 0 ms · finish stop"
+    assert fit_items(items, 50) == "TTFT 83 ms · client 1,712 tok/s · finish stop"
+    assert fit_items(items, 35) == "client 1,712 tok/s · finish stop"
+    assert fit_items(items, 8) == "finish…"
+
+
+@given(st.text(st.sampled_from(list("abAB ")), max_size=40), st.text(st.sampled_from(list("aAb")), min_size=1, max_size=3))
+def test_search_finds_what_a_lowercase_scan_finds(text: str, query: str) -> None:
+    from workbench.ui.transcript import find_all
+
+    expected, start = [], text.lower().find(query.lower())
+    while start >= 0:
+        expected.append(start)
+        start = text.lower().find(query.lower(), start + len(query))
+    assert find_all(text, query) == expected
+
+
+class _RecordingRenderer:
+    """A renderer that styles nothing but notes what it was asked, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, int]] = []
+
+    def __call__(self, text: str) -> Any:
+        self.calls.append(("whole", 0, len(text)))
+        return render_completion(text, "monokai")
+
+    def window(self, text: str, start: int, end: int) -> list[Any]:
+        self.calls.append(("window", start, end))
+        return []
+
+
+async def test_a_long_finished_text_has_its_visible_lines_styled_first() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        text = "\n".join(f"line {n} **bold**" for n in range(3000))  # > 20,000 characters
+        result = CompletionResult(choices=[Choice(index=0, text=text, finish_reason="length")])
+        renderer = _RecordingRenderer()
+        await transcript.show_recorded(CompletionRequest(model="m", prompt="p\n"), result, "complete", None, renderer)
+        await pilot.pause()
+        await transcript.wait_styled()
+        (first, start, end), second = renderer.calls
+        assert first == "window" and second[0] == "whole"
+        # Following the bottom: the window is the text's end, a screenful of it.
+        assert end == len(text) and 0 < end - start < 24 * 20
+
+
+async def test_a_renderer_that_fails_leaves_the_text_plain_and_the_next_one_styled() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+
+        def broken(text: str) -> Any:
+            raise ValueError("a lexer bug")
+
+        request = CompletionRequest(model="m", prompt="p\n")
+        result = CompletionResult(choices=[Choice(index=0, text="**plain** after all")])
+        first = await transcript.show_recorded(request, result, "complete", None, broken)
+        good = lambda text: render_completion(text, "monokai")  # noqa: E731
+        second = await transcript.show_recorded(request, result, "complete", None, good)
+        await pilot.pause()
+        await transcript.wait_styled()
+        assert first.choices[0].output.block.spans is None
+        assert first.choices[0].output.text == "**plain** after all"
+        assert second.choices[0].output.block.spans
+
+
+async def test_scrolling_up_through_a_loaded_session_does_not_jump() -> None:
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        # Long words: the real wrap needs more rows than the length-based estimate.
+        text = " ".join(f"{n:02d}" + "x" * 17 for n in range(30))
+        for number in range(300):
+            result = CompletionResult(choices=[Choice(index=0, text=text, finish_reason="stop")])
+            request = CompletionRequest(model="m", prompt=f"prompt {number}\n")
+            await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_to(y=transcript.max_scroll_y // 2, animate=False)
+        await pilot.pause()
+        before = transcript.visible_text().split("\n")
+        for _ in range(12):  # up, ten rows at a time, into text never wrapped before
+            transcript.scroll_to(y=transcript.scroll_y - 10, animate=False)
+            await pilot.pause()
+            after = transcript.visible_text().split("\n")
+            assert after[10:] == before[:-10]
+            before = after

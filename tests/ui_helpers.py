@@ -67,7 +67,7 @@ def shown_text(view: ExchangeView) -> str:
     """What the screen shows for an exchange, as plain text (header, prompt, choices, outcome,
     metrics), each block unwrapped."""
     transcript = view.transcript
-    width = transcript._width if transcript is not None and transcript._width else 80
+    width = transcript.wrap_width if transcript is not None and transcript.wrap_width else 80
     return view.shown_text(width)
 
 

@@ -86,13 +86,16 @@ def changed_parameters(request: CompletionRequest) -> str:
 
 
 def header_text(number: int, request: CompletionRequest, started_at: datetime | None) -> str:
-    """``#3 · llama3.1-8b · temperature=0.2 seed=7 · 14:02:11`` (N as ``export --exchange N``)."""
+    """``#3 · llama3.1-8b · 14:02:11 · temperature=0.2 seed=7`` (N as ``export --exchange N``).
+
+    The changed parameters come last: on a narrow screen the header keeps one row and they
+    are cut with an ellipsis (the export screen shows them all)."""
     parts = [f"#{number}", request.model or "(no model)"]
+    if started_at is not None:
+        parts.append(started_at.astimezone().strftime("%H:%M:%S"))
     changed = changed_parameters(request)
     if changed:
         parts.append(changed)
-    if started_at is not None:
-        parts.append(started_at.astimezone().strftime("%H:%M:%S"))
     return " · ".join(parts)
 
 
@@ -362,7 +365,7 @@ class ExchangeView(Entry):
     @number.setter
     def number(self, value: int) -> None:
         self._number = value
-        self.header.set_text(display_text(header_text(value, self.request, self.started_at)))
+        self.header.set_fit([(0, display_text(header_text(value, self.request, self.started_at)))])
 
     def _joined_prompt(self) -> str | None:
         """The shown prompt when the completion can continue it on the same line: one text

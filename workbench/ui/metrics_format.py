@@ -126,7 +126,7 @@ def fit_items(items: list[tuple[int, str]], width: int, separator: str = " · ")
         del kept[position]
     line = separator.join(text for _, text in kept)
     if cell_len(line) > width > 0:
-        line = line[: max(0, width - 1)] + "…"
+        line = line[: max(0, width - 1)].rstrip() + "…"
     return line
 
 

@@ -79,15 +79,16 @@ class WrappedText:
 
     The text given must already be safe to draw (see :func:`display_text`); this class never
     changes a character, so ``"".join(rows)`` plus the newlines between paragraphs is the text.
+    Only the text itself (the strings appended, shared with the caller) and the offset of each
+    paragraph are kept; rows exist only once a width is asked for.
     """
 
-    __slots__ = ("_length", "_paragraphs", "_paragraph_start", "_rows", "_starts", "_width")
+    __slots__ = ("_chunks", "_length", "_paragraph_starts", "_rows", "_starts", "_width")
 
     def __init__(self, text: str = "") -> None:
+        self._chunks: list[str] = []
         self._length = 0
-        # Logical lines (split at "\n"); only the last one can still grow.
-        self._paragraphs: list[str] = [""]
-        self._paragraph_start = 0  # offset of the last paragraph in the whole text
+        self._paragraph_starts: list[int] = [0]  # where each line (split at "\n") starts
         self._rows: list[str] = []
         self._starts: list[int] = []  # offset of each row's first character
         self._width = 0  # 0: not wrapped yet
@@ -96,9 +97,9 @@ class WrappedText:
 
     @property
     def text(self) -> str:
-        """The whole text (joined on demand: only the paragraphs are kept, not a second copy)."""
-        paragraphs = self._paragraphs
-        return paragraphs[0] if len(paragraphs) == 1 else "\n".join(paragraphs)
+        if len(self._chunks) > 1:
+            self._chunks = ["".join(self._chunks)]
+        return self._chunks[0] if self._chunks else ""
 
     @property
     def length(self) -> int:
@@ -114,17 +115,21 @@ class WrappedText:
         """Add text at the end; the cost is proportional to ``text``, not to the whole."""
         if not text:
             return
+        base = self._length
+        self._chunks.append(text)
         self._length += len(text)
-        first, *rest = text.split("\n")
-        if first:
-            self._paragraphs[-1] += first
+        newline = text.find("\n")
+        first = text if newline < 0 else text[:newline]
+        if first and self._width:
+            self._rewrap_tail_row(first)
+        while newline >= 0:
+            start = newline + 1
+            self._paragraph_starts.append(base + start)
+            following = text.find("\n", start)
             if self._width:
-                self._rewrap_tail_row(first)
-        for paragraph in rest:
-            self._paragraph_start += len(self._paragraphs[-1]) + 1
-            self._paragraphs.append(paragraph)
-            if self._width:
-                self._add_rows(wrap_paragraph(paragraph, self._width), self._paragraph_start)
+                paragraph = text[start:] if following < 0 else text[start:following]
+                self._add_rows(wrap_paragraph(paragraph, self._width), base + start)
+            newline = following
 
     def _add_rows(self, rows: list[str], start: int) -> None:
         for row in rows:
@@ -145,10 +150,10 @@ class WrappedText:
         self._width = width
         self._rows = []
         self._starts = []
-        start = 0
-        for paragraph in self._paragraphs:
-            self._add_rows(wrap_paragraph(paragraph, width), start)
-            start += len(paragraph) + 1
+        text = self.text
+        ends = [start - 1 for start in self._paragraph_starts[1:]] + [len(text)]
+        for start, end in zip(self._paragraph_starts, ends):
+            self._add_rows(wrap_paragraph(text[start:end], width), start)
 
     def rows(self, width: int) -> list[str]:
         self.wrap(width)
@@ -169,7 +174,9 @@ class WrappedText:
         if width == self._width:
             return len(self._rows)
         width = max(1, width)
-        return sum((len(paragraph) - 1) // width + 1 if paragraph else 1 for paragraph in self._paragraphs)
+        starts = self._paragraph_starts
+        lengths = [b - a - 1 for a, b in zip(starts, starts[1:])] + [self._length - starts[-1]]
+        return sum((length - 1) // width + 1 if length > 0 else 1 for length in lengths)
 
     def row_of_offset(self, offset: int) -> int:
         """The row (at the current width) that shows character ``offset``."""

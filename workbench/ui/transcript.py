@@ -20,7 +20,8 @@ The app handles what to do with an exchange (:class:`Transcript.ExchangeAction`)
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_left, bisect_right
+import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Literal
@@ -42,6 +43,7 @@ from textual.timer import Timer
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult
 from workbench.ui.exchange_view import Block, Entry, ExchangeStatus, ExchangeView, Hint
+from workbench.ui.transcript_rows import RowIndex
 
 # Cells left of the text: a space, the exchange's bar, a space; one cell is kept on the right.
 GUTTER = 3
@@ -72,18 +74,11 @@ def styled_spans(rendered: Any, offset: int) -> list[Span] | None:
 
 
 def find_all(text: str, query: str) -> list[int]:
-    """Start offsets of ``query`` in ``text``, case-insensitive, not overlapping."""
+    """Start offsets of ``query`` in ``text``, case-insensitive, not overlapping (a regular
+    expression search: no lower-cased copy of a long transcript per key typed)."""
     if not query:
         return []
-    haystack, needle = text.casefold(), query.casefold()
-    if len(haystack) != len(text):  # casefold changed lengths (ß → ss): search as typed
-        haystack, needle = text, query
-    found: list[int] = []
-    start = haystack.find(needle)
-    while start >= 0:
-        found.append(start)
-        start = haystack.find(needle, start + len(needle))
-    return found
+    return [match.start() for match in re.finditer(re.escape(query), text, re.IGNORECASE)]
 
 
 @dataclass(frozen=True)
@@ -144,13 +139,15 @@ class Transcript(ScrollView, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left_square_bracket", "cursor(-1)", "Previous exchange", show=False),
-        Binding("right_square_bracket", "cursor(1)", "Next exchange", show=False),
-        Binding("c", "exchange('copy')", "Copy exchange", show=False),
-        Binding("x", "exchange('export')", "Export exchange", show=False),
-        Binding("r", "exchange('resend')", "Prompt again", show=False),
-        Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False),
-        Binding("ctrl+f", "search", "Search", show=False),
+        # Ids, so a keymap in the config file can rebind them like the app's own keys.
+        Binding("left_square_bracket", "cursor(-1)", "Previous exchange", show=False, id="transcript.previous"),
+        Binding("right_square_bracket", "cursor(1)", "Next exchange", show=False, id="transcript.next"),
+        Binding("c", "exchange('copy')", "Copy exchange", show=False, id="transcript.copy"),
+        Binding("x", "exchange('export')", "Export exchange", show=False, id="transcript.export"),
+        Binding("r", "exchange('resend')", "Prompt again", show=False, id="transcript.resend"),
+        Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False, id="transcript.logprobs"),
+        Binding("ctrl+f", "search", "Search the transcript", show=False, id="transcript.search"),
+        Binding("escape", "clear_cursor", "Drop the exchange cursor", show=False, id="transcript.uncursor"),
     ]
 
     HELP = """\
@@ -163,7 +160,7 @@ text colour after the prompt's bold), and a metrics line (time to first token, c
 server tok/s, usage, finish reason). Scroll up to stop following the stream; scroll to the
 bottom to follow again.
 
-- **[** / **]** move the exchange cursor (the bright bar); on that exchange:
+- **[** / **]** move the exchange cursor (the bright bar; **esc** drops it); on that exchange:
   **c** copy its text, **x** export it, **r** put its prompt back in the prompt pane,
   **g** show its logprobs.
 - **ctrl+f** search the transcript: matches are highlighted; enter / down go to the next,
@@ -191,13 +188,9 @@ bottom to follow again.
 
     def __init__(self, hint: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._entries: list[Entry] = []
-        self._heights: list[int] = []
-        self._starts: list[int] = [0]  # row where each entry starts; last item: total rows
-        self._stale: set[int] = set()
-        self._index: dict[int, int] = {}  # id(entry) -> position in _entries
-        self._width = 0  # text width the rows are wrapped at (0 before the first layout)
-        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(1024)
+        self._row_index = RowIndex()  # the entries, and the row each starts at
+        # Drawn rows: a few screens of them (only the visible rows are asked for each frame).
+        self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._styles: dict[str, Style] = {}
         self._streaming: list[ExchangeView] = []
         self._flush_timer: Timer | None = None
@@ -216,15 +209,24 @@ bottom to follow again.
     # -- the store ----------------------------------------------------------------------------
 
     @property
+    def _width(self) -> int:
+        return self._row_index.width
+
+    @property
     def exchanges(self) -> list[ExchangeView]:
-        return [entry for entry in self._entries if isinstance(entry, ExchangeView)]
+        return [entry for entry in self._row_index.entries if isinstance(entry, ExchangeView)]
 
     @property
     def last(self) -> ExchangeView | None:
-        for entry in reversed(self._entries):
+        for entry in reversed(self._row_index.entries):
             if isinstance(entry, ExchangeView):
                 return entry
         return None
+
+    @property
+    def wrap_width(self) -> int:
+        """Cells per row of text (0 until the transcript has been laid out)."""
+        return self._width
 
     @property
     def selected(self) -> ExchangeView | None:
@@ -238,20 +240,14 @@ bottom to follow again.
         entry.transcript = self
         if isinstance(entry, ExchangeView):
             self._exchange_count += 1
-        self._index[id(entry)] = len(self._entries)
-        self._entries.append(entry)
-        self._heights.append(entry.row_count(self._width, exact=False) if self._width else 0)
-        self._starts.append(self._starts[-1] + self._heights[-1])
+        self._row_index.add(entry)
         self._content_changed()
 
     def entry_changed(self, entry: Entry) -> None:
         """An entry's text grew or changed: re-measure it (cheap: its blocks are wrapped
         incrementally) and show the change, following the bottom if the view is there."""
-        position = self._index.get(id(entry))
-        if position is None:
-            return
-        self._stale.add(position)
-        self._content_changed()
+        if self._row_index.mark_changed(entry):
+            self._content_changed()
 
     def _content_changed(self) -> None:
         # Measured once per turn of the event loop, however many entries changed (a session
@@ -268,33 +264,35 @@ bottom to follow again.
                 self._measure()
 
     def _measure(self) -> None:
-        """Heights of the stale entries, the row each entry starts at, the virtual size."""
-        width = self._width
-        if self._stale:
-            first = min(self._stale)
-            for position in self._stale:
-                self._heights[position] = self._entries[position].row_count(width, exact=False)
-            self._stale.clear()
-            starts = self._starts
-            del starts[first + 1 :]
-            total = starts[first]
-            for height in self._heights[first:]:
-                total += height
-                starts.append(total)
-        self._set_virtual_height(self._starts[-1])
+        """Heights of the changed entries, the rows they start at, the virtual size."""
+        self._set_virtual_height(self._row_index.measure())
 
     def _set_virtual_height(self, rows: int) -> None:
         size = Size(self.scrollable_content_region.width, rows)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        old = self.virtual_size
+        if size != old:
+            viewport = self.scrollable_content_region.height
+            if (
+                self.show_vertical_scrollbar
+                and old.width == size.width
+                and old.height > viewport
+                and rows > viewport
+            ):
+                # Taller text with the scrollbar already there and staying: only the thumb
+                # changes. Setting ``virtual_size`` would lay out the whole screen (the sidebar's
+                # dozens of widgets) on every streaming flush; it did cost the last token ~3 ms.
+                self.set_reactive(Transcript.virtual_size, size)
+                self.vertical_scrollbar.window_virtual_size = rows
+            else:  # the scrollbar may appear or go: a real layout
+                self.virtual_size = size
         if self.following:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
 
-    def _remeasure_all(self) -> None:
+    def _set_width(self, width: int) -> None:
         self._measure_scheduled = False
-        self._stale = set(range(len(self._entries)))
         self._strips.clear()
-        self._measure()
+        self._row_index.set_width(width)
+        self._set_virtual_height(self._row_index.total)
 
     # -- adding and removing exchanges --------------------------------------------------------
 
@@ -313,6 +311,7 @@ bottom to follow again.
             started_at=datetime.now(timezone.utc),
             number=self._exchange_count + 1,
         )
+        self.cursor = None  # a new exchange: copy, logprobs … are about it again
         self._add_entry(view)
         self._streaming.append(view)
         self._start_flushing(view._flush_interval)
@@ -340,12 +339,12 @@ bottom to follow again.
             view.transcript = None
         self._streaming.clear()
         self._stop_flushing()
-        kept = [entry for entry in self._entries if not isinstance(entry, ExchangeView)]
-        for entry in self._entries:
+        kept = [entry for entry in self._row_index.entries if not isinstance(entry, ExchangeView)]
+        for entry in self._row_index.entries:
             if isinstance(entry, ExchangeView):
                 entry.transcript = None
-        self._entries, self._heights, self._starts, self._index = [], [], [0], {}
-        self._stale.clear()
+        self._row_index.clear()
+        self._strips.clear()  # cached rows would keep the old exchanges' text alive
         self._exchange_count = 0
         self._styling.clear()
         self.cursor = None
@@ -398,41 +397,36 @@ bottom to follow again.
 
     def _locate(self, row: int) -> tuple[int, Block, int] | None:
         """(entry position, block, row in block) for transcript row ``row``."""
-        position = bisect_right(self._starts, row) - 1
-        if position < 0 or position >= len(self._entries):
-            return None
-        found = self._entries[position].locate(row - self._starts[position], self._width)
-        if found is None:
-            return None
-        return position, found[0], found[1]
+        return self._row_index.locate(row)
 
     def _prepare_visible(self) -> None:
-        """Before drawing: wrap at the current width, make the visible entries' heights exact
-        (the others may still be estimates), and queue their finished text for styling."""
+        """Before drawing: wrap at the current width, make the heights of the entries on screen
+        and a screen above and below it exact (the others may still be estimates), and queue
+        the visible finished texts for styling.
+
+        An entry above the top that turns out taller or shorter than its estimate would push
+        what is on screen down or up; the view scrolls by the same amount, so what the user
+        reads stays where it is while they scroll up through a long session.
+        """
         width = self._text_width()
         if width != self._width:
-            self._width = width
-            self._remeasure_all()
+            self._set_width(width)
         else:
             self._measure_pending()
+        height = self.scrollable_content_region.height
         for _ in range(3):  # exact heights can move the window; settles in one or two rounds
             top = int(self.scroll_y)
-            bottom = top + self.scrollable_content_region.height
-            position = max(0, bisect_right(self._starts, top) - 1)
-            changed = False
-            while position < len(self._entries) and self._starts[position] < bottom:
-                entry = self._entries[position]
-                exact = entry.row_count(width, exact=True)
-                if exact != self._heights[position]:
-                    self._stale.add(position)
-                    changed = True
-                for block in entry.blocks:
-                    if block.style_with is not None and block not in self._styling:
-                        self._styling.append(block)
-                position += 1
+            changed, above = self._row_index.refine(top - height, top + 2 * height, anchor=top)
             if not changed:
                 break
-            self._measure()
+            self._set_virtual_height(self._row_index.total)
+            if above and not self.following:
+                self.scroll_to(y=self.scroll_y + above, animate=False, immediate=True)
+        top = int(self.scroll_y)
+        for position in self._row_index.visible(top, top + height):
+            for block in self._row_index.entries[position].blocks:
+                if block.style_with is not None and block not in self._styling:
+                    self._styling.append(block)
         if self._styling and self._styling_task is None:
             self._styling_task = asyncio.create_task(self._style_blocks())
 
@@ -444,11 +438,11 @@ bottom to follow again.
         width = self.scrollable_content_region.width
         row = int(self.scroll_y) + y
         base = self.rich_style
-        found = self._locate(row) if row < self._starts[-1] else None
+        found = self._locate(row)
         if found is None:
             return Strip.blank(width, base)
         position, block, index = found
-        entry = self._entries[position]
+        entry = self._row_index.entries[position]
         bar_state = self._bar_state(entry)
         matches = self._matches_by_block.get(id(block))
         current = self._match_index if matches else -1
@@ -474,7 +468,7 @@ bottom to follow again.
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text: the rows between the selection's ends, without the gutter."""
         self._measure_pending()
-        total = self._starts[-1]
+        total = self._row_index.total
         if not total or not self._width:
             return None
         first = selection.start.y if selection.start is not None else 0
@@ -574,12 +568,15 @@ bottom to follow again.
                 block.style_with = None
                 text = block.content.text[offset:]
                 window = getattr(render, "window", None)
-                if len(text) > VISIBLE_FIRST_CHARS and window is not None:
-                    start, end = self._visible_range(block)
-                    if end > offset:
-                        spans = await asyncio.to_thread(window, text, max(0, start - offset), end - offset)
-                        self._apply_spans(block, [Span(s.start + offset, s.end + offset, s.style) for s in spans])
-                rendered = await asyncio.to_thread(render, text)
+                try:
+                    if len(text) > VISIBLE_FIRST_CHARS and window is not None:
+                        start, end = self._visible_range(block)
+                        if end > offset:
+                            spans = await asyncio.to_thread(window, text, max(0, start - offset), end - offset)
+                            self._apply_spans(block, [Span(s.start + offset, s.end + offset, s.style) for s in spans])
+                    rendered = await asyncio.to_thread(render, text)
+                except Exception:  # noqa: BLE001 - a lexer failing on odd model output
+                    continue  # the text stays as it is, plain: nothing is lost
                 self._apply_spans(block, styled_spans(rendered, offset))
         finally:
             self._styling_task = None
@@ -599,7 +596,7 @@ bottom to follow again.
         top = int(self.scroll_y)
         bottom = top + self.scrollable_content_region.height
         first = last = None
-        for row in range(top, min(bottom, self._starts[-1])):
+        for row in range(top, min(bottom, self._row_index.total)):
             found = self._locate(row)
             if found is not None and found[1] is block:
                 text, start = block.content.row(found[2])
@@ -637,7 +634,7 @@ bottom to follow again.
         self._measure_pending()
         found = self._locate(int(self.scroll_y) + event.y)
         if found is not None:
-            entry = self._entries[found[0]]
+            entry = self._row_index.entries[found[0]]
             if isinstance(entry, ExchangeView):
                 self.cursor = entry.number - 1
 
@@ -647,8 +644,10 @@ bottom to follow again.
         self._measure_pending()
         if not 0 <= index < len(exchanges) or not self._width:
             return
-        position = self._index[id(exchanges[index])]
-        top, bottom = self._starts[position], self._starts[position + 1]
+        position = self._row_index.position(exchanges[index])
+        if position is None:
+            return
+        top, bottom = self._row_index.start_of(position), self._row_index.end_of(position)
         view_top = int(self.scroll_y)
         view_height = self.scrollable_content_region.height
         if top < view_top or bottom > view_top + view_height:
@@ -663,6 +662,9 @@ bottom to follow again.
         else:
             self.cursor = max(0, min(count - 1, self.cursor + step))
         self.scroll_to_exchange(self.cursor)
+
+    def action_clear_cursor(self) -> None:
+        self.cursor = None
 
     def action_exchange(self, action: ExchangeActionName) -> None:
         exchange = self.selected
@@ -685,7 +687,7 @@ bottom to follow again.
         self._matches_by_block = {}
         self._match_index = -1
         if query:
-            for entry in self._entries:
+            for entry in self._row_index.entries:
                 for block in entry.blocks:
                     if not block.visible:
                         continue
@@ -727,11 +729,11 @@ bottom to follow again.
         self._measure_pending()
         if not self._width:
             return
-        position = self._index.get(id(match.entry))
+        position = self._row_index.position(match.entry)
         if position is None:
             return
         entry = match.entry
-        row = self._starts[position]
+        row = self._row_index.start_of(position)
         for block in entry.blocks:
             if block is match.block:
                 block.row_count(self._width)
@@ -758,7 +760,7 @@ bottom to follow again.
         self._prepare_visible()
         rows = []
         top = int(self.scroll_y)
-        for row in range(top, min(self._starts[-1], top + self.scrollable_content_region.height)):
+        for row in range(top, min(self._row_index.total, top + self.scrollable_content_region.height)):
             found = self._locate(row)
             if found is not None:
                 rows.append(found[1].content.row(found[2])[0].rstrip())
