@@ -14,7 +14,8 @@ from tests.ui_helpers import completion_posts, make_app, send, wait_finished, wa
 from workbench.api.request import CompletionRequest
 from workbench.api.types import Choice
 from workbench.ui.themes import register_themes
-from workbench.ui.token_inspector import TokenInspector, band_styles, continued_prompt, inspected_tokens
+from workbench.ui.probability_bands import band_styles
+from workbench.ui.token_inspector import TokenInspector, continued_prompt, inspected_tokens
 
 LOGPROBS = {
     "tokens": [" It", " was", " late"],

@@ -41,6 +41,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "reset_parameters": "f7",
     "export": "f8",
     "compare": "f5",
+    "probabilities": "f4",
 }
 BINDING_IDS: tuple[str, ...] = tuple(DEFAULT_KEYS)
 

@@ -60,6 +60,7 @@ from workbench.ui.metrics_format import rate_limit_summary
 from workbench.ui.prompt_forms import parse_prompt, text_for_editor, text_from_editor
 from workbench.ui.prompt_gauge import PromptDraft
 from workbench.ui.prompt_history import recent_session_prompts
+from workbench.ui.probability_legend import ProbabilityLegend
 from workbench.ui.prompt_pane import PromptPane
 from workbench.ui.save_queue import SaveQueue
 from workbench.ui.sidebar import ParameterSidebar
@@ -178,6 +179,7 @@ class WorkbenchApp(App[None]):
         with Horizontal(id="main"):
             with Vertical(id="work"):
                 yield Transcript(OFFLINE_HINT if self.offline else "", id="transcript")
+                yield ProbabilityLegend()
                 yield PromptPane(id="prompt")
             yield ParameterSidebar(self.parameter_defaults, id="sidebar")
         yield StatusBar(id="status")
@@ -728,6 +730,24 @@ class WorkbenchApp(App[None]):
             self._tell("No exchange yet.", severity="warning")
             return
         self.inspect_tokens(selected.number)
+
+    def action_toggle_probabilities(self) -> None:
+        """Colour (or stop colouring) every generated token by its probability."""
+        transcript = self.transcript
+        transcript.show_probabilities = not transcript.show_probabilities
+        legend = self.query_one(ProbabilityLegend)
+        legend.shown = transcript.show_probabilities
+        if transcript.show_probabilities and not any(
+            choice.logprobs for view in transcript.exchanges for choice in view.choices.values()
+        ):
+            self._tell(
+                hint(
+                    self,
+                    "No logprobs yet: set the logprobs field in the sidebar (e.g. 5) and send; "
+                    "{key:probabilities} turns the colouring off.",
+                ),
+                title="Probabilities on",
+            )
 
     def inspect_tokens(self, number: int) -> None:
         """Open the token inspector on exchange ``number`` (1 = the first of the session)."""

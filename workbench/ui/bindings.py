@@ -130,7 +130,16 @@ APP_BINDINGS: list[Binding] = [
         id="logprobs",
         priority=True,
         show=False,
-        tooltip="Show the logprobs of the last exchange",
+        tooltip="Inspect the tokens of the selected (or last) exchange",
+    ),
+    Binding(
+        DEFAULT_KEYS["probabilities"],
+        "toggle_probabilities",
+        "Probabilities",
+        id="probabilities",
+        priority=True,
+        show=False,
+        tooltip="Colour every generated token by its probability (needs logprobs)",
     ),
     Binding(
         DEFAULT_KEYS["reset_parameters"],
@@ -180,6 +189,7 @@ ACTION_TITLES: dict[str, str] = {
     "reset_parameters": "Reset parameters to defaults",
     "export": "Export the request as curl / Python / JSON",
     "compare": "Compare: send the prompt as several variants side by side",
+    "probabilities": "Colour tokens by probability in the transcript (on / off)",
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}

@@ -21,6 +21,7 @@ from workbench.api.fields import BUILTIN_DEFAULTS, encode_escapes, request_value
 from workbench.api.request import CompletionRequest, prompt_kind
 from workbench.api.types import CompletionResult, TextDelta
 from workbench.ui.metrics_format import fit_items, metrics_items
+from workbench.ui.probability_bands import TokenBands
 from workbench.ui.prompt_forms import prompt_labels
 from workbench.ui.stream_text import WrappedText, display_text
 
@@ -120,6 +121,7 @@ class Block:
         "fit",
         "_fit_width",
         "style_with",
+        "bands",
     )
 
     def __init__(self, role: str, text: str = "", *, visible: bool = True) -> None:
@@ -136,6 +138,9 @@ class Block:
         # (render, offset): the finished text waits to be styled by ``render`` (in a thread,
         # when the block is first drawn); its result applies from character ``offset`` on.
         self.style_with: tuple[Callable[[str], Any], int] | None = None
+        # Token probability bands over the text (an output block whose choice has logprobs);
+        # drawn only while the transcript's probability view is on.
+        self.bands: TokenBands | None = None
 
     def set_text(self, text: str) -> None:
         self.content = WrappedText(text)
@@ -272,6 +277,10 @@ class ChoiceView:
             output.append(joined_prompt)
             output.lead = lead = len(joined_prompt)
         self.output = ChoiceOutput(output, lead)
+        if not raw_tokens and echo_expected is None:
+            # Token boundaries follow the text only when the output is the generated text
+            # itself (not token ids, not behind an echoed prompt).
+            output.bands = TokenBands(lambda: self.logprobs, lead)
         self.finish_block = Block("finish", visible=False)
         self.blocks = [self.label_block, self.echo_block, output, self.finish_block]
 

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.color import Color
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, OptionList, Static
@@ -25,6 +24,7 @@ from textual.widgets.option_list import Option
 from workbench.api.logprobs import BANDS, TokenProb, band, token_probs
 from workbench.api.request import CompletionRequest
 from workbench.api.types import Choice
+from workbench.ui.probability_bands import theme_band_styles
 
 # The "next unlikely token" jump stops at tokens below this probability; `t` cycles it.
 THRESHOLDS = (0.5, 0.2, 0.05, 0.01)
@@ -40,25 +40,6 @@ class ContinueWith:
     chosen token, and the chosen alternative in its place)."""
 
     prompt: str
-
-
-def band_styles(background: str, hot: str, *, monochrome: bool) -> list[Style]:
-    """One style per probability band (0 = near certain … 4 = surprising)."""
-    if monochrome:
-        return [
-            Style(),
-            Style(),
-            Style(dim=False, italic=True),
-            Style(underline=True),
-            Style(underline=True, reverse=True),
-        ]
-    base = Color.parse(background)
-    target = Color.parse(hot)
-    styles = [Style()]
-    for factor in (0.18, 0.38, 0.6, 0.85):
-        shade = base.blend(target, factor)
-        styles.append(Style(bgcolor=shade.rich_color, color=shade.get_contrast_text(1.0).rich_color))
-    return styles
 
 
 def inspected_tokens(choice: Choice) -> tuple[list[TokenProb], bool]:
@@ -145,11 +126,7 @@ choices of a batch or n > 1. **esc** closes.
         yield Footer()
 
     def on_mount(self) -> None:
-        theme = self.app.current_theme
-        monochrome = bool(getattr(theme, "name", "").endswith("ansi")) or self.app.no_color
-        self._styles = band_styles(
-            theme.background or "#000000", theme.error or "#ff0000", monochrome=monochrome
-        )
+        self._styles = theme_band_styles(self.app)
         self._load_choice()
         self.query_one("#alternatives", OptionList).focus()
 

@@ -43,6 +43,7 @@ from textual.timer import Timer
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult
 from workbench.ui.exchange_view import Block, Entry, ExchangeStatus, ExchangeView, Hint
+from workbench.ui.probability_bands import theme_band_styles
 from workbench.ui.transcript_rows import RowIndex
 
 # Cells left of the text: a space, the exchange's bar, a space; one cell is kept on the right.
@@ -186,12 +187,16 @@ bottom to follow again.
     cursor: reactive[int | None] = reactive(None, init=False)
     """The exchange under the cursor (an index into :attr:`exchanges`), or None."""
 
+    show_probabilities: reactive[bool] = reactive(False, init=False)
+    """Colour every generated token by its probability (where the server sent logprobs)."""
+
     def __init__(self, hint: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._row_index = RowIndex()  # the entries, and the row each starts at
         # Drawn rows: a few screens of them (only the visible rows are asked for each frame).
         self._strips: LRUCache[tuple[Any, ...], Strip] = LRUCache(256)
         self._styles: dict[str, Style] = {}
+        self._band_styles: list[Style] | None = None
         self._streaming: list[ExchangeView] = []
         self._flush_timer: Timer | None = None
         self._flush_interval = 0.0
@@ -383,6 +388,7 @@ bottom to follow again.
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
+        self._band_styles = None
         self._strips.clear()
 
     def _style(self, name: str) -> Style:
@@ -391,6 +397,15 @@ bottom to follow again.
             style = self.rich_style + self.get_component_rich_style(f"transcript--{name}", partial=True)
             self._styles[name] = style
         return style
+
+    def _probability_styles(self) -> list[Style]:
+        if self._band_styles is None:
+            self._band_styles = [self.rich_style + style for style in theme_band_styles(self.app)]
+        return self._band_styles
+
+    def watch_show_probabilities(self) -> None:
+        self._strips.clear()
+        self.refresh()
 
     def _text_width(self) -> int:
         return max(1, self.scrollable_content_region.width - GUTTER - RIGHT_MARGIN)
@@ -446,7 +461,16 @@ bottom to follow again.
         bar_state = self._bar_state(entry)
         matches = self._matches_by_block.get(id(block))
         current = self._match_index if matches else -1
-        key = (block, block.version, index, width, bar_state, current, self._search_query)
+        key = (
+            block,
+            block.version,
+            index,
+            width,
+            bar_state,
+            current,
+            self._search_query,
+            self.show_probabilities,
+        )
         strip = self._strips.get(key)
         if strip is None:
             strip = self._draw_row(block, index, width, bar_state, matches)
@@ -543,6 +567,10 @@ bottom to follow again.
             for span in block.spans[low:high]:
                 if span.end > start:
                     spans.append(Span(max(span.start, start) - start, min(span.end, end) - start, span.style))
+        if self.show_probabilities and block.bands is not None:
+            styles = self._probability_styles()
+            for band_start, band_end, level in block.bands.spans(start, end):
+                spans.append(Span(band_start - start, band_end - start, styles[level]))
         if matches:
             for number, match_start, match_end in matches:
                 if match_end > start and match_start < end:
