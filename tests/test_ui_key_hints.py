@@ -50,10 +50,15 @@ def default_keys() -> dict[str, tuple[str, ...]]:
     return {ident: keys for ident, keys in binding_keys(every_binding(), {}).items() if "." in ident or ident in {b.id for b in APP_BINDINGS}}
 
 
+# Key names that are also plain words ("the panel on the right", "align: left", "at the end").
+PROSE_WORDS = {"left", "right", "up", "down", "home", "end"}
+
+
 def key_pattern(keys: set[str]) -> re.Pattern[str]:
     """Key names as whole words ("ctrl+j", not the "f1" of "f13"). Single characters ("y",
-    "s", "q") cannot be told from prose and are left out; esc is how escape is shown."""
-    names = {k for k in keys if len(k) > 1}
+    "s", "q") and plain words ("left", "end") cannot be told from prose and are left out;
+    esc is how escape is shown."""
+    names = {k for k in keys if len(k) > 1 and k not in PROSE_WORDS}
     if "escape" in names:
         names.add("esc")
     alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
