@@ -155,7 +155,7 @@ async def test_with_every_key_remapped_no_text_names_an_old_key(sim: Any, tmp_pa
     from textual.command import CommandList, CommandPalette
 
     from workbench.ui.compare_screen import CompareScreen, LaneDiffScreen
-    from workbench.ui.eval_screen import EvalScreen
+    from workbench.ui.eval_screen import AskScreen, EvalScreen
     from workbench.ui.export_screen import ExportScreen
     from workbench.ui.help_screen import HelpScreen, focused_help
     from workbench.ui.replay_screen import ReplayScreen
@@ -312,6 +312,10 @@ async def test_with_every_key_remapped_no_text_names_an_old_key(sim: Any, tmp_pa
         await pilot.press("a")
         evaluate = await look(pilot, "eval, a case added")
         assert f"{keymap['eval.open_cell']} edits a cell." in evaluate
+        await pilot.press(keymap["eval.open_cell"])  # the key the hint names does what it says
+        await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, EvalScreen))
         await pilot.press(keymap["eval.cancel"])
         await wait_for(pilot, lambda: len(app.screen_stack) == 1)
     for message in said:
