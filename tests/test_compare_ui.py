@@ -254,6 +254,7 @@ async def test_no_prompt_means_nothing_is_sent(sim, tmp_path) -> None:
 
 async def test_compare_is_in_the_command_palette_and_f1_explains_it(sim, tmp_path) -> None:
     from workbench.ui.help_screen import HelpScreen
+    from workbench.ui.key_hints import hint
 
     app = make_app(sim.base_url, sessions_dir=tmp_path / "s")
     async with app.run_test(size=(120, 40)) as pilot:
@@ -269,7 +270,9 @@ async def test_compare_is_in_the_command_palette_and_f1_explains_it(sim, tmp_pat
         await pilot.pause()
         await pilot.press("f1")
         help_screen = await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen)
-        assert help_screen._focused_help == CompareScreen.HELP
+        assert help_screen._focused_help == hint(screen, CompareScreen.HELP)  # keys filled in
+        assert "**ctrl+j** send every lane at once" in help_screen._focused_help
+        assert "**alt+left** / **alt+right** move it" in help_screen._focused_help
         shown = {row[2] for row in help_screen.rows}
         assert {"compare.send", "compare.cancel_lane", "compare.diff", "compare.add_lane"} <= shown
 

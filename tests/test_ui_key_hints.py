@@ -50,10 +50,15 @@ def default_keys() -> dict[str, tuple[str, ...]]:
     return {ident: keys for ident, keys in binding_keys(every_binding(), {}).items() if "." in ident or ident in {b.id for b in APP_BINDINGS}}
 
 
+# Key names that are also plain words ("the panel on the right", "align: left", "at the end").
+PROSE_WORDS = {"left", "right", "up", "down", "home", "end"}
+
+
 def key_pattern(keys: set[str]) -> re.Pattern[str]:
     """Key names as whole words ("ctrl+j", not the "f1" of "f13"). Single characters ("y",
-    "s", "q") cannot be told from prose and are left out; esc is how escape is shown."""
-    names = {k for k in keys if len(k) > 1}
+    "s", "q") and plain words ("left", "end") cannot be told from prose and are left out;
+    esc is how escape is shown."""
+    names = {k for k in keys if len(k) > 1 and k not in PROSE_WORDS}
     if "escape" in names:
         names.add("esc")
     alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
@@ -114,7 +119,21 @@ def test_no_ui_text_names_a_remappable_key_literally() -> None:
 
 # -- the app, with every key remapped ------------------------------------------------------------
 
-FRESH_KEYS = [f"{mod}f{n}" for mod in ("", "ctrl+", "shift+", "alt+") for n in range(13, 25)]
+FRESH_KEYS = [
+    f"{mod}f{n}"
+    for mod in ("", "ctrl+", "shift+", "alt+", "ctrl+shift+", "ctrl+alt+", "alt+shift+")
+    for n in range(13, 25)
+]
+
+
+def kept_by_textual() -> set[str]:
+    """Keys Textual's own app and screens bind without an id (tab / shift+tab move the focus,
+    ctrl+q quits): no keymap moves them, so the help rightly lists them under any keymap."""
+    from textual.app import App
+    from textual.screen import Screen
+
+    bindings = [b for b in (*App.BINDINGS, *Screen.BINDINGS) if isinstance(b, Binding) and b.id is None]
+    return {key.strip() for binding in bindings for key in binding.key.split(",")}
 
 
 def remapped() -> dict[str, str]:
@@ -133,13 +152,18 @@ def screen_text(app: Any) -> str:
 
 
 async def test_with_every_key_remapped_no_text_names_an_old_key(sim: Any, tmp_path: Path) -> None:
+    from textual.command import CommandList, CommandPalette
+
+    from workbench.ui.compare_screen import CompareScreen, LaneDiffScreen
+    from workbench.ui.eval_screen import AskScreen, EvalScreen
     from workbench.ui.export_screen import ExportScreen
-    from workbench.ui.help_screen import HelpScreen
+    from workbench.ui.help_screen import HelpScreen, focused_help
     from workbench.ui.replay_screen import ReplayScreen
     from workbench.ui.session_browser import RenameScreen, SessionBrowser
+    from workbench.ui.token_inspector import TokenInspector
 
     keymap = remapped()
-    stale = key_pattern({k for keys in default_keys().values() for k in keys})
+    stale = key_pattern({k for keys in default_keys().values() for k in keys} - kept_by_textual())
     fill_store(tmp_path / "sessions", count=2)
     config = Config(keymap=keymap)
     app = make_app(sim.base_url, config=config, sessions_dir=tmp_path / "sessions")
@@ -217,9 +241,83 @@ async def test_with_every_key_remapped_no_text_names_an_old_key(sim: Any, tmp_pa
         await pilot.press(keymap["export.close"])
         await wait_for(pilot, lambda: len(app.screen_stack) == 1)
 
+        # logprobs, so the token inspector has alternatives to offer
+        app.sidebar.fill({**app.sidebar.defaults, "model": MODEL, "logprobs": 3, "max_tokens": 8, "seed": 3})
         await pilot.press(keymap["send"])
         await wait_for(pilot, lambda: app.transcript.last is not None and app.transcript.last.status != "streaming")
         await look(pilot, "after an exchange")
+
+        await pilot.press(keymap["logprobs"])
+        await wait_for(pilot, lambda: isinstance(app.screen, TokenInspector))
+        tokens = await look(pilot, "token inspector")
+        below = f"{keymap['tokens.next_unlikely']}/{keymap['tokens.previous_unlikely']}: below"
+        assert below in tokens and f"({keymap['tokens.threshold']})" in tokens
+        assert f"({keymap['tokens.continue']} continues with one)" in tokens
+        # A modal screen cuts off the app's keys, F1 included: check the help it would show.
+        inspector_help = focused_help(app) or ""
+        for line in inspector_help.splitlines():
+            assert not stale.search(line), f"token inspector help: {line!r}"
+        assert f"**{keymap['tokens.continue']}** to continue from there" in inspector_help
+        await pilot.press(keymap["tokens.close"])
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+
+        app.prompt_pane.text = ""
+        await pilot.press(keymap["compare"])
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = await look(pilot, "compare without a prompt")
+        assert f"write a prompt first ({keymap['compare.cancel']}," in compare
+        await pilot.press(keymap["compare.cancel"])
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+        app.prompt_pane.text = "Hello"
+        await pilot.press(keymap["compare"])
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        compare = await look(pilot, "compare")
+        assert f"{keymap['compare.send']} sends every lane at once · {keymap['help']} help" in compare
+        compare_help = await help_for(pilot, "compare")
+        assert f"{keymap['compare.diff']} word diff of two lanes" in compare_help
+        await pilot.resize_terminal(80, 40)  # one lane at a time: the strip names the paging key
+        compare = await look(pilot, "compare, one lane at a time")
+        assert f"{keymap['compare.next_lane']}: next lane" in compare
+        await pilot.resize_terminal(160, 60)
+        await pilot.press(keymap["compare.send"])
+        await wait_for(pilot, lambda: app.screen.run is not None and all(lane.done for lane in app.screen.run.lanes))
+        await look(pilot, "compare, after a run")
+        await pilot.press(keymap["compare.diff"])
+        await wait_for(pilot, lambda: isinstance(app.screen, LaneDiffScreen))
+        diff = await look(pilot, "lane diff")
+        assert f"{keymap['compare_diff.close']} close" in diff
+        await pilot.press(keymap["compare_diff.close"])
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
+        await pilot.press(keymap["compare.cancel"])
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
+
+        await pilot.press("ctrl+p")  # the command palette (kept by the app, not remappable)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Evaluate")
+
+        def evaluate_highlighted() -> bool:
+            found = app.screen.query_one(CommandList)
+            return found.highlighted is not None and "Evaluate" in str(found.get_option_at_index(found.highlighted).prompt)
+
+        await wait_for(pilot, evaluate_highlighted)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EvalScreen))
+        evaluate = await look(pilot, "eval")
+        assert f"{keymap['eval.open_cell']} edit · i import · {keymap['eval.run']} run" in evaluate
+        assert f"select text, {keymap['eval.mark_variable']}: variable" in evaluate
+        eval_help = await help_for(pilot, "eval")
+        assert f"{keymap['eval.cancel']} closes this screen;" in eval_help
+        assert f"{keymap['eval.open_cell']} Edit / open cell" in eval_help
+        app.screen.query_one("#eval-cases").focus()
+        await pilot.press("a")
+        evaluate = await look(pilot, "eval, a case added")
+        assert f"{keymap['eval.open_cell']} edits a cell." in evaluate
+        await pilot.press(keymap["eval.open_cell"])  # the key the hint names does what it says
+        await wait_for(pilot, lambda: isinstance(app.screen, AskScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, EvalScreen))
+        await pilot.press(keymap["eval.cancel"])
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
     for message in said:
         assert not stale.search(message), message
     assert MODEL

@@ -819,7 +819,10 @@ class WorkbenchApp(App[None]):
             self.prompt_pane.load_prompt(request.prompt)
             self.sidebar.show_request(request)
             self.prompt_pane.editor.focus()
-            self._tell(f"Prompt and parameters of exchange #{exchange.number} loaded: ctrl+j sends.")
+            self._tell(
+                f"Prompt and parameters of exchange #{exchange.number} loaded: "
+                + hint(self, "{key:send} sends.")
+            )
         elif event.action == "logprobs":
             self.inspect_tokens(exchange.number)
 

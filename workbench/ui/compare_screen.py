@@ -37,6 +37,7 @@ from workbench.compare.runner import CompareRun, LaneState
 from workbench.compare.variants import MAX_SCREEN_LANES, MIN_LANES, describe
 from workbench.ui.compare_lane import LaneView
 from workbench.ui.export_screen import ExportScreen
+from workbench.ui.key_hints import binding_keys, fill_keys, hint, keymap_of
 from workbench.ui.replay_screen import highlighted
 
 # Lanes side by side from this many columns (all of them), two per row from SIDE_BY_SIDE_WIDTH.
@@ -67,10 +68,15 @@ Each lane is the sidebar's request plus **overrides** typed as `FIELD=VALUE`, co
 (`model=qwen-3-32b,temperature=0.2`; `seed=` unsets a field; a list as JSON:
 `stop=["\\n\\n","END"]`). A lane with a mistake says so under its overrides and nothing is sent.
 
-- **ctrl+j** send every lane at once · **esc** cancel them all (again: close)
-- **f2** cancel the focused lane only · **ctrl+n** add a lane (a copy of the focused one)
-- **ctrl+r** remove the focused lane · **alt+←/→** move it · **tab / shift+tab** next / previous lane
-- **ctrl+g** word diff of two lanes · **f8** export every lane as one snippet
+- **{key:compare.send}** send every lane at once ·
+  **{key:compare.cancel}** cancel them all (again: close)
+- **{key:compare.cancel_lane}** cancel the focused lane only ·
+  **{key:compare.add_lane}** add a lane (a copy of the focused one)
+- **{key:compare.remove_lane}** remove the focused lane ·
+  **{key:compare.move_left}** / **{key:compare.move_right}** move it ·
+  **{key:compare.next_lane}** / **{key:compare.previous_lane}** next / previous lane
+- **{key:compare.diff}** word diff of two lanes ·
+  **{key:compare.export}** export every lane as one snippet
 
 Each lane shows its text live, then TTFT, client and server tok/s, total time, tokens and finish
 reason; the summary ranks the lanes. A lane told to wait (429) says so and retries when the
@@ -206,7 +212,7 @@ server asked, while the others go on. Every run is saved in the session as one g
             label = f" {position + 1}{mark} "
             strip.append(label, style="reverse bold" if position == self._page else "")
             strip.append(" ")
-        strip.append("tab: next lane", style="dim")
+        strip.append(hint(self, "{key:compare.next_lane}: next lane"), style="dim")
         self.query_one("#compare-pages", Static).update(strip, layout=False)
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -240,7 +246,10 @@ server asked, while the others go on. Every run is saved in the session as one g
 
     def _refuse_while_running(self) -> bool:
         if self.running:
-            self.notify("Lanes cannot change while they run: wait, or esc to cancel.", severity="warning")
+            self.notify(
+                hint(self, "Lanes cannot change while they run: wait, or {key:compare.cancel} to cancel."),
+                severity="warning",
+            )
             return True
         return False
 
@@ -303,7 +312,7 @@ server asked, while the others go on. Every run is saved in the session as one g
 
     def action_send(self) -> None:
         if self.running:
-            self.notify("Still running: esc cancels.", severity="warning")
+            self.notify(hint(self, "Still running: {key:compare.cancel} cancels."), severity="warning")
             return
         if self.base is None:
             self.notify(f"Not sent: {self.base_problem}", severity="error", markup=False)
@@ -402,7 +411,10 @@ server asked, while the others go on. Every run is saved in the session as one g
         summary = self.query_one("#compare-summary", Static)
         run = self.run
         if run is None:
-            summary.update(Text("ctrl+j sends every lane at once · f1 help", style="dim"), layout=False)
+            summary.update(
+                Text(hint(self, "{key:compare.send} sends every lane at once · {key:help} help"), style="dim"),
+                layout=False,
+            )
             return
         done = sum(lane.done for lane in run.lanes)
         if done < len(run.lanes):
@@ -497,11 +509,12 @@ class LaneDiffScreen(ModalScreen[None]):
                 with Horizontal():
                     yield Static("", id="diff-left", classes="side")
                     yield Static("", id="diff-right", classes="side")
-            yield Label(
-                f"press two lane numbers (1–{len(self.states)}) to compare another pair · esc close",
-                id="diff-hint",
-                markup=False,
-            )
+            yield Label(self._pair_hint(), id="diff-hint", markup=False)
+
+    def _pair_hint(self) -> str:
+        return f"press two lane numbers (1–{len(self.states)}) to compare another pair" + hint(
+            self, " · {key:compare_diff.close} close"
+        )
 
     def on_mount(self) -> None:
         self._show()
@@ -530,9 +543,7 @@ class LaneDiffScreen(ModalScreen[None]):
             self.left, self.right = self._picked, position
             self._show()
         self._picked = None
-        self.query_one("#diff-hint", Label).update(
-            f"press two lane numbers (1–{len(self.states)}) to compare another pair · esc close"
-        )
+        self.query_one("#diff-hint", Label).update(self._pair_hint())
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -574,7 +585,11 @@ def open_compare(app: Any) -> None:
     problem: str | None = None
     parsed = parse_prompt(pane.text, pane.form)
     if not pane.text.strip():
-        problem = "write a prompt first (esc, type it in the prompt pane, open compare again)"
+        # The screen is not built yet: its keys are read from its class, after the keymap.
+        problem = fill_keys(
+            "write a prompt first ({key:compare.cancel}, type it in the prompt pane, open compare again)",
+            binding_keys(CompareScreen.BINDINGS, keymap_of(app)),
+        )
     elif not parsed.ok:
         problem = f"the prompt is not valid: {parsed.error}"
     else:

@@ -58,6 +58,7 @@ from workbench.eval.runner import DEFAULT_CONCURRENCY, EvalRunner, Progress
 from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, EvalSpec, load_eval_text
 from workbench.sessions.diff import inline_segments
 from workbench.sessions.fsutil import atomic_write
+from workbench.ui.key_hints import hint
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 STATUS_MARKS = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
@@ -161,13 +162,14 @@ class EvalScreen(Screen[None]):
     HELP = """\
 ## Evaluate
 
-The **template** is the prompt with `{{name}}` variables: select text and press **ctrl+k** to
-turn it into one. **Cases** fill the variables: **a** adds a row, **d** deletes one, **enter**
-edits a cell (the *assert* column takes TOML: `{ type = "contains", value = "Bonjour" }`), **i**
-imports a CSV or JSONL file. **Variants**: one per line, `name: model=…,temperature=0.2`.
-**ctrl+r** runs every case with every variant; **enter** on a result shows the output, the failed
-assertions and the difference from the previous run. **ctrl+s** saves, **ctrl+o** opens an eval
-file; **esc** cancels a run, then closes. Same format and rules as `workbench eval`
+The **template** is the prompt with `{{name}}` variables: select text and press
+**{key:eval.mark_variable}** to turn it into one. **Cases** fill the variables: **a** adds a row,
+**d** deletes one, **{key:eval.open_cell}** edits a cell (the *assert* column takes TOML:
+`{ type = "contains", value = "Bonjour" }`), **i** imports a CSV or JSONL file. **Variants**: one
+per line, `name: model=…,temperature=0.2`. **{key:eval.run}** runs every case with every variant;
+**{key:eval.open_cell}** on a result shows the output, the failed assertions and the difference
+from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an eval file;
+**{key:eval.cancel}** cancels a run, then closes. Same format and rules as `workbench eval`
 (docs/eval-format.md).
 """
 
@@ -190,6 +192,9 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         Binding("ctrl+s", "save", "Save", id="eval.save", priority=True),
         Binding("ctrl+o", "open", "Open", id="eval.open", priority=True),
         Binding("escape", "cancel_or_close", "Cancel / close", id="eval.cancel", priority=True),
+        # The tables' own enter does the same; this binding gives the action an id, so the
+        # hints name the key the keymap gives it, and a remapped key works too.
+        Binding("enter", "open_cell", "Edit / open cell", id="eval.open_cell", show=False),
     ]
     CASE_BINDINGS = {"a": "add_case", "d": "delete_case", "delete": "delete_case", "i": "import_cases"}
 
@@ -218,15 +223,15 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         yield Static(self._title_text(), id="eval-title", markup=False)
         with Horizontal(id="eval-top"):
             template = TextArea(self.draft.prompt, id="eval-template", soft_wrap=True)
-            template.border_title = "Template · select text, ctrl+k: variable"
+            template.border_title = hint(self, "Template · select text, {key:eval.mark_variable}: variable")
             yield template
             variants = TextArea(self.draft.variants_text(), id="eval-variants", soft_wrap=False)
             variants.border_title = "Variants · name: field=value,…"
             yield variants
         with TabbedContent(id="eval-tabs"):
-            with TabPane("Cases", id="cases-tab"):
+            with TabPane("Cases", id="cases-pane"):
                 yield DataTable(id="eval-cases", cursor_type="cell", zebra_stripes=True)
-            with TabPane("Results", id="results-tab"):
+            with TabPane("Results", id="results-pane"):
                 with VerticalScroll():
                     yield DataTable(id="eval-matrix", cursor_type="cell")
                     yield DataTable(id="eval-summary", cursor_type="none", show_cursor=False)
@@ -234,7 +239,9 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
             yield ProgressBar(id="eval-progress", show_eta=False)
             yield Static("", id="eval-run-line", markup=False)
         yield Static(
-            "a add case · d delete · enter edit · i import · ctrl+r run", id="eval-status", markup=False
+            hint(self, "a add case · d delete · {key:eval.open_cell} edit · i import · {key:eval.run} run"),
+            id="eval-status",
+            markup=False,
         )
         yield Footer(compact=True)
 
@@ -292,7 +299,7 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         self._fill_cases(keep_cursor=False)
         table = self.query_one("#eval-cases", DataTable)
         table.move_cursor(row=table.row_count - 1, column=0)
-        self._say(f"Added {self.draft.cases[-1].name}; enter edits a cell.")
+        self._say(f"Added {self.draft.cases[-1].name}; " + hint(self, "{key:eval.open_cell} edits a cell."))
 
     def action_delete_case(self) -> None:
         table = self.query_one("#eval-cases", DataTable)
@@ -321,6 +328,12 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
             self._say(f"Imported {count} cases from {path.name}.")
 
         self.app.push_screen(AskScreen("Import cases from a CSV or JSONL file:"), chosen)
+
+    def action_open_cell(self) -> None:
+        """Edit the cell under a table's cursor, or show a result (the tables' enter)."""
+        table = self.focused
+        if isinstance(table, DataTable) and table.id in ("eval-cases", "eval-matrix"):
+            table.action_select_cursor()
 
     @on(DataTable.CellSelected, "#eval-cases")
     def _edit_cell(self, event: DataTable.CellSelected) -> None:
@@ -370,7 +383,7 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         selection = area.selection
         start, end = sorted((selection.start, selection.end))
         if start == end:
-            self._say("Select the text that should become a variable, then ctrl+k.")
+            self._say(hint(self, "Select the text that should become a variable, then {key:eval.mark_variable}."))
             return
         document = area.document
         offsets = (_offset(document.text, start), _offset(document.text, end))
@@ -421,7 +434,7 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         if self.finished is not None:
             self.finished.clear()
         self._fill_matrix()
-        self.query_one("#eval-tabs", TabbedContent).active = "results-tab"
+        self.query_one("#eval-tabs", TabbedContent).active = "results-pane"
         self._worker = self._run(spec)
 
     @work(exclusive=True, group="eval")
@@ -463,7 +476,7 @@ file; **esc** cancels a run, then closes. Same format and rules as `workbench ev
         try:
             await runner.run(cells)
             self._summarise()
-            self._say("Done · enter on a cell shows its output · ctrl+r runs again")
+            self._say(hint(self, "Done · {key:eval.open_cell} on a cell shows its output · {key:eval.run} runs again"))
         except asyncio.CancelledError:
             self._say(f"Cancelled after {len(self.records)} of {len(cells)} cells.")
             raise

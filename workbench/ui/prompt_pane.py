@@ -68,7 +68,8 @@ delivers them). **{key:prompt_form}** switches the prompt form:
 - *batch*: one prompt per block, blocks separated by a line holding only `---`;
 - *token ids*: a JSON array `[1, 2, 3]`, or an array of arrays for a batch.
 
-**{key:edit}** opens the prompt in `$EDITOR`. **alt+up** / **alt+down** recall earlier prompts
+**{key:edit}** opens the prompt in `$EDITOR`. **{key:prompt.history_previous}** /
+**{key:prompt.history_next}** recall earlier prompts
 (this session's, then those of recent sessions); past the newest, your draft comes back.
 """
 
@@ -102,7 +103,7 @@ delivers them). **{key:prompt_form}** switches the prompt form:
             "", soft_wrap=True, show_line_numbers=False, tab_behavior="focus", id="prompt-editor"
         )
         self.history = PromptHistory()
-        """Earlier prompts, for alt+up / alt+down."""
+        """Earlier prompts, recalled by the history_previous / history_next actions."""
         self.older_prompts: Callable[[], Iterable[Prompt]] | None = None
         """Reads prompts of earlier sessions, oldest first (blocking: run in a thread, once)."""
         self._older_requested = False

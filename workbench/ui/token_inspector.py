@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from workbench.api.logprobs import BANDS, TokenProb, band, token_probs
 from workbench.api.request import CompletionRequest
 from workbench.api.types import Choice
+from workbench.ui.key_hints import hint
 from workbench.ui.probability_bands import theme_band_styles
 
 # The "next unlikely token" jump stops at tokens below this probability; `t` cycles it.
@@ -71,28 +72,30 @@ class TokenInspector(ModalScreen[ContinueWith | None]):
     """
 
     BINDINGS = [
-        Binding("right,l", "move(1)", "Next token", show=False),
-        Binding("left,h", "move(-1)", "Previous token", show=False),
-        Binding("home", "jump_edge(0)", "First", show=False),
-        Binding("end", "jump_edge(1)", "Last", show=False),
-        Binding("n", "next_unlikely(1)", "Next unlikely"),
-        Binding("N", "next_unlikely(-1)", "Previous unlikely", show=False),
-        Binding("t", "cycle_threshold", "Threshold"),
-        Binding("c", "next_choice", "Choice"),
-        Binding("enter", "continue_with", "Continue with alternative"),
-        Binding("escape,q", "close", "Close"),
+        Binding("right,l", "move(1)", "Next token", show=False, id="tokens.next"),
+        Binding("left,h", "move(-1)", "Previous token", show=False, id="tokens.previous"),
+        Binding("home", "jump_edge(0)", "First", show=False, id="tokens.first"),
+        Binding("end", "jump_edge(1)", "Last", show=False, id="tokens.last"),
+        Binding("n", "next_unlikely(1)", "Next unlikely", id="tokens.next_unlikely"),
+        Binding("N", "next_unlikely(-1)", "Previous unlikely", show=False, id="tokens.previous_unlikely"),
+        Binding("t", "cycle_threshold", "Threshold", id="tokens.threshold"),
+        Binding("c", "next_choice", "Choice", id="tokens.next_choice"),
+        Binding("enter", "continue_with", "Continue with alternative", id="tokens.continue"),
+        Binding("escape,q", "close", "Close", id="tokens.close"),
     ]
 
     HELP = """\
 ## Token inspector
 
 Each token of the completion, coloured by how likely the model found it (the legend is at the
-bottom). **←/→** move the cursor token by token; **n**/**N** jump to the next/previous token
-below the threshold, **t** changes the threshold. The panel on the right shows the token, its
-probability, its bytes, and the alternatives the model weighed. Pick one with **↑/↓** and press
-**enter** to continue from there with it: the prompt becomes the original prompt plus the
-completion up to that token plus the alternative, and it is sent. **c** switches between the
-choices of a batch or n > 1. **esc** closes.
+bottom). **{key:tokens.previous}**/**{key:tokens.next}** move the cursor token by token;
+**{key:tokens.next_unlikely}**/**{key:tokens.previous_unlikely}** jump to the next/previous token
+below the threshold, **{key:tokens.threshold}** changes the threshold. The panel on the right shows
+the token, its probability, its bytes, and the alternatives the model weighed. Pick one with
+**↑/↓** and press **{key:tokens.continue}** to continue from there with it: the prompt becomes the
+original prompt plus the completion up to that token plus the alternative, and it is sent.
+**{key:tokens.next_choice}** switches between the choices of a batch or n > 1.
+**{key:tokens.close}** closes.
 """
 
     def __init__(
@@ -184,7 +187,7 @@ choices of a batch or n > 1. **esc** closes.
         raw = token.token_bytes or tuple(token.token.encode("utf-8"))
         lines.append("bytes " + " ".join(f"{b:02x}" for b in raw[:16]) + "\n", "dim")
         if token.alternatives:
-            lines.append("\nalternatives (enter continues with one):", "dim")
+            lines.append(hint(self, "\nalternatives ({key:tokens.continue} continues with one):"), "dim")
         tuple_alternatives = token.alternatives
         self.query_one("#token-detail", Static).update(lines)
         options = self.query_one("#alternatives", OptionList)
@@ -202,9 +205,16 @@ choices of a batch or n > 1. **esc** closes.
             style = self._styles[index] if self._styles else Style()
             legend.append(f" {label} ", style)
             legend.append(" ")
-        legend.append(f"  n/N: below {_percent(self.threshold)} (t)")
+        legend.append(
+            hint(self, "  {key:tokens.next_unlikely}/{key:tokens.previous_unlikely}: below ")
+            + _percent(self.threshold)
+            + hint(self, " ({key:tokens.threshold})")
+        )
         if len(self.choices) > 1:
-            legend.append(f"   choice {self.choice_position + 1}/{len(self.choices)} (c)")
+            legend.append(
+                f"   choice {self.choice_position + 1}/{len(self.choices)}"
+                + hint(self, " ({key:tokens.next_choice})")
+            )
         if not self.has_probs and self.tokens:
             legend = Text("token boundaries from raw ids; no probabilities were sent")
         self.query_one("#token-legend", Static).update(legend)
