@@ -121,7 +121,7 @@ def test_no_ui_text_names_a_remappable_key_literally() -> None:
 
 FRESH_KEYS = [
     f"{mod}f{n}"
-    for mod in ("", "ctrl+", "shift+", "alt+", "ctrl+shift+", "ctrl+alt+", "alt+shift+")
+    for mod in ("", "ctrl+", "shift+", "alt+", "ctrl+shift+", "ctrl+alt+", "alt+shift+", "ctrl+alt+shift+")
     for n in range(13, 25)
 ]
 

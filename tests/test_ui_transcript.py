@@ -69,7 +69,7 @@ async def test_metrics_fit_one_row_at_80_columns_and_finish_is_named_once(sim: A
 
 async def test_cursor_picks_an_earlier_exchange_for_copy_resend_export_logprobs(sim: Any) -> None:
     from workbench.ui.export_screen import ExportScreen
-    from workbench.ui.logprobs_screen import LogprobsScreen
+    from workbench.ui.token_inspector import TokenInspector
 
     app = make_app(sim.base_url)
     copied: list[str] = []
@@ -93,9 +93,10 @@ async def test_cursor_picks_an_earlier_exchange_for_copy_resend_export_logprobs(
         await wait_for(pilot, lambda: not isinstance(app.screen, ExportScreen))
         app.transcript.focus()
         await pilot.press("g")
-        await wait_for(pilot, lambda: isinstance(app.screen, LogprobsScreen))
+        inspector = await wait_for(pilot, lambda: isinstance(app.screen, TokenInspector) and app.screen)
+        assert inspector.request.prompt == "The first prompt"  # the exchange under the cursor
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, LogprobsScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, TokenInspector))
         app.transcript.focus()
         await pilot.press("r")
         assert app.prompt_pane.text == "The first prompt"

@@ -100,6 +100,15 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else text + "."
 
 
+class MainScreen(Screen[None]):
+    """The app's own screen. Where focus lands when nothing has it (at start, and when a
+    browser tab or terminal window regains focus before the app's own focus call): the prompt,
+    not the first field of the sidebar, so text typed early goes where the user expects it.
+    (Set here, not on the app: the app's AUTO_FOCUS would apply to every other screen too.)"""
+
+    AUTO_FOCUS = "#prompt-editor"
+
+
 class WorkbenchApp(App[None]):
     """The TUI. Give it an endpoint; ``offline=True`` marks it as the built-in simulator."""
 
@@ -107,14 +116,18 @@ class WorkbenchApp(App[None]):
     TITLE = "workbench"
     BINDINGS = [
         *APP_BINDINGS,
-        Binding("shift+pageup", "transcript_page(-1)", "Transcript page up", show=False),
-        Binding("shift+pagedown", "transcript_page(1)", "Transcript page down", show=False),
+        Binding(
+            "shift+pageup", "transcript_page(-1)", "Transcript page up", show=False, id="transcript.page_up"
+        ),
+        Binding(
+            "shift+pagedown",
+            "transcript_page(1)",
+            "Transcript page down",
+            show=False,
+            id="transcript.page_down",
+        ),
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
-    # Where focus lands when nothing has it (at start, and when a browser tab or terminal
-    # window regains focus before the app's own focus call): the prompt, not the first field
-    # of the sidebar, so text typed early goes where the user expects it.
-    AUTO_FOCUS = "#prompt-editor"
 
     def __init__(
         self,
@@ -174,6 +187,9 @@ class WorkbenchApp(App[None]):
         self.theme = initial_theme_name(self.config.theme, self.available_themes)
 
     # -- layout -------------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen[None]:
+        return MainScreen(id="_default")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

@@ -161,12 +161,17 @@ text colour after the prompt's bold), and a metrics line (time to first token, c
 server tok/s, usage, finish reason). Scroll up to stop following the stream; scroll to the
 bottom to follow again.
 
-- **[** / **]** move the exchange cursor (the bright bar; **esc** drops it); on that exchange:
-  **c** copy its text, **x** export it, **r** put its prompt back in the prompt pane,
-  **g** show its logprobs.
-- **ctrl+f** search the transcript: matches are highlighted; enter / down go to the next,
-  up to the previous, esc closes.
-- From the prompt, **shift+pageup** / **shift+pagedown** scroll the transcript.
+- **{key:transcript.previous}** / **{key:transcript.next}** move the exchange cursor (the
+  bright bar; **{key:transcript.uncursor}** drops it); on that exchange:
+  **{key:transcript.copy}** copy its text, **{key:transcript.export}** export it,
+  **{key:transcript.resend}** put its prompt back in the prompt pane,
+  **{key:transcript.logprobs}** inspect its tokens.
+- **{key:transcript.search}** search the transcript: matches are highlighted; the search line
+  says which keys step through them.
+- **{key:logprobs}** shows the tokens of the selected exchange (else the last) in the token
+  inspector; **{key:probabilities}** colours every generated token by its probability.
+- From the prompt, **{key:transcript.page_up}** / **{key:transcript.page_down}** scroll the
+  transcript.
 """
 
     @dataclass

@@ -16,6 +16,8 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from workbench.ui.key_hints import hint
+
 if TYPE_CHECKING:
     from workbench.ui.transcript import Transcript
 
@@ -30,9 +32,9 @@ class TranscriptSearch(ModalScreen[None]):
     TranscriptSearch #search-count { width: auto; min-width: 12; color: $text-muted; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close search"),
-        Binding("down,ctrl+n", "step(1)", "Next match"),
-        Binding("up,ctrl+p", "step(-1)", "Previous match"),
+        Binding("escape", "close", "Close search", id="search.close"),
+        Binding("down", "step(1)", "Next match", id="search.next"),
+        Binding("up", "step(-1)", "Previous match", id="search.previous"),
     ]
 
     def __init__(self, transcript: Transcript) -> None:
@@ -41,8 +43,16 @@ class TranscriptSearch(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Input(placeholder="search the transcript (enter: next, ↑: previous, esc: close)", id="search")
+            yield Input(placeholder="search the transcript", id="search")
             yield Static("", id="search-count")
+
+    def on_mount(self) -> None:
+        # The keys as bound now (a remapped keymap included); submitting also steps forward.
+        self.query_one("#search", Input).placeholder = hint(
+            self,
+            "search the transcript ({key:search.next}: next, {key:search.previous}: previous, "
+            "{key:search.close}: close)",
+        )
 
     @on(Input.Changed, "#search")
     def _search(self, event: Input.Changed) -> None:
