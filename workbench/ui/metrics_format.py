@@ -61,39 +61,23 @@ def client_rate_text(metrics: ClientMetrics) -> str:
 
 
 def metrics_line(result: CompletionResult | None) -> str:
-    """The line that ends an exchange: TTFT, client and server speed, queue, usage, finish."""
+    """The whole metrics line (every item, however wide): TTFT, speeds, queue, usage, finish."""
     if result is None:
         return "no response"
-    metrics = result.metrics
-    parts = [
-        f"TTFT {format_seconds(metrics.time_to_first_token_s)}",
-        f"client {client_rate_text(metrics)}",
-        f"server {format_rate(metrics.server_tokens_per_s)}",
-    ]
-    if result.time_info is not None and result.time_info.queue_time is not None:
-        parts.append(f"queue {format_seconds(result.time_info.queue_time)}")
-    if metrics.wall_time_s is not None:
-        parts.append(f"total {format_seconds(metrics.wall_time_s)}")
-    usage = result.usage
-    if usage is not None:
-        parts.append(
-            f"usage {_count(usage.prompt_tokens)} in + {_count(usage.completion_tokens)} out"
-            f" = {_count(usage.total_tokens)}"
-        )
-    reasons = sorted({c.finish_reason for c in result.choices if c.finish_reason})
-    if reasons:
-        parts.append("finish " + "/".join(reasons))
-    return " · ".join(parts)
+    return " · ".join(text for _, text in metrics_items(result))
 
 
-def metrics_items(result: CompletionResult) -> list[tuple[int, str]]:
+def metrics_items(result: CompletionResult) -> list[tuple[float, str]]:
     """The metrics line's items in display order, each with its rank: 0 is kept longest,
     higher ranks are dropped first when the line does not fit (see :func:`fit_items`)."""
     metrics = result.metrics
+    # The client's speed matters most, unless the output was too short to time it: then the
+    # server's figure is the one to keep when the line is narrow.
+    timed = client_rate_is_reliable(metrics) or not metrics.server_tokens_per_s
     items = [
         (2, f"TTFT {format_seconds(metrics.time_to_first_token_s)}"),
-        (1, f"client {format_rate(metrics.client_tokens_per_s)}"),
-        (4, f"server {format_rate(metrics.server_tokens_per_s)}"),
+        (1 if timed else 2.5, f"client {client_rate_text(metrics)}"),
+        (4 if timed else 1, f"server {format_rate(metrics.server_tokens_per_s)}"),
     ]
     if result.time_info is not None and result.time_info.queue_time is not None:
         items.append((6, f"queue {format_seconds(result.time_info.queue_time)}"))
@@ -114,7 +98,7 @@ def metrics_items(result: CompletionResult) -> list[tuple[int, str]]:
     return items
 
 
-def fit_items(items: list[tuple[int, str]], width: int, separator: str = " · ") -> str:
+def fit_items(items: list[tuple[float, str]], width: int, separator: str = " · ") -> str:
     """The items joined on one line of at most ``width`` cells: the highest ranks go first,
     and what still does not fit is cut with an ellipsis."""
     from rich.cells import cell_len
