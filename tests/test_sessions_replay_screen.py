@@ -29,7 +29,7 @@ async def test_replay_screen_names_the_lanes_of_a_compare_group(tmp_path: Path) 
                 exchange.group, exchange.lane, exchange.variant = "g", lane, variant
                 session.exchanges.append(exchange)
             store.save(session)
-            app = BrowserHost(lambda: ReplayScreen(session, store=store), client=client)
+            app = BrowserHost(lambda: ReplayScreen(session, store=store, client=client), client=client)
             async with app.run_test(size=(120, 40)) as pilot:
                 screen = app.screen
                 await pilot.press("ctrl+r")
