@@ -89,7 +89,7 @@ async def test_the_refusal_names_a_remapped_cancel_key(sim_factory: Any, tmp_pat
     from workbench.config import load_config
 
     config_file = tmp_path / "config.toml"
-    config_file.write_text('[keymap]\ncancel = "f4"\n', "utf-8")
+    config_file.write_text('[keymap]\ncancel = "f9"\n', "utf-8")
     config, problems = load_config(config_file)
     assert problems == []
     sim = await sim_factory(fault="stall", fault_times=1)
@@ -103,8 +103,8 @@ async def test_the_refusal_names_a_remapped_cancel_key(sim_factory: Any, tmp_pat
         [refusal] = await wait_for(
             pilot, lambda: [n for n in notices if "still running" in n.message]
         )
-        assert "press f4 to cancel" in refusal.message
-        await pilot.press("f4")
+        assert "press f9 to cancel" in refusal.message
+        await pilot.press("f9")
         await wait_finished(pilot)
 
 

@@ -56,12 +56,25 @@ def format_value(value: Any) -> str:
     if isinstance(value, str):
         return encode_escapes(value)
     if isinstance(value, list):
-        if len(value) == 1 and isinstance(value[0], str) and "," not in value[0]:
+        # One sequence may be written bare, unless it would read back as something else: a
+        # comma (the next override), "none"/"null" or blank (unset), a JSON array, or spaces
+        # at its ends (stripped).
+        if len(value) == 1 and isinstance(value[0], str) and _bare_ok(value[0]):
             return encode_escapes(value[0])
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _bare_ok(text: str) -> bool:
+    stripped = text.strip()
+    return (
+        "," not in text
+        and stripped == text
+        and stripped.lower() not in ("", "none", "null")
+        and not stripped.startswith("[")
+    )
 
 
 def describe(overrides: Mapping[str, Any]) -> str:
