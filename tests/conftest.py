@@ -33,3 +33,19 @@ async def sim_factory() -> AsyncIterator[SimFactory]:
     yield make
     for server in started:
         await server.stop()
+
+
+def require_program(name: str) -> str:
+    """The path of a program a test drives. Missing outside CI: the test is skipped; in CI
+    (``CI`` set, where ``.ci/run`` installs it) a missing program fails the test instead."""
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed: .ci/run must install it")
+        pytest.skip(f"{name} is not installed")
+    return path

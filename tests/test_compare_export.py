@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_program
+
 from workbench.api.client import CompletionClient
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
@@ -86,8 +88,8 @@ def test_json_is_every_body_as_sent() -> None:
     assert [item["label"] for item in items] == ["lane 1", "lane 2", "lane 3"]
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 def test_curl_script_runs_one_request_per_lane(sim: ThreadedSim) -> None:
+    require_program("curl")  # installed by .ci/run
     requests = lane_requests(BASE, VARIANTS)
     before = len(sim.requests)
     done = subprocess.run(

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from conftest import require_program
+
 from workbench.api.client import CompletionClient
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
@@ -113,8 +115,8 @@ def test_no_snippet_contains_the_key(fmt: str, stream: bool, sim: ThreadedSim) -
         assert SECRET not in snippet
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_curl_snippet_returns_the_client_s_completion(sim: ThreadedSim) -> None:
+    require_program("curl")  # installed by .ci/run
     request = _request()
     expected = _client_text(sim, request)
     output = _run_curl(render_export(request, "curl", sim.base_url), _env())
@@ -123,8 +125,8 @@ def test_curl_snippet_returns_the_client_s_completion(sim: ThreadedSim) -> None:
     assert sim.requests[-1].body["prompt"] == NASTY_PROMPT
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_streaming_curl_snippet_prints_the_server_sent_events(sim: ThreadedSim) -> None:
+    require_program("curl")  # installed by .ci/run
     request = _request(stream=True)
     expected = _client_text(sim, request)
     output = _run_curl(render_export(request, "curl", sim.base_url), _env())
