@@ -7,7 +7,7 @@ tree without git there is no commit, and the version is shown alone.
 
 from __future__ import annotations
 
-import subprocess
+import importlib.util
 from pathlib import Path
 
 from setuptools import setup
@@ -15,27 +15,17 @@ from setuptools.command.build_py import build_py
 
 
 def _git_commit() -> str | None:
+    """The commit, asked of git the way ``workbench --version`` asks it from a checkout (the
+    package's own ``_ask_git``, loaded from its file: nothing it imports is needed here)."""
     root = Path(__file__).resolve().parent
     if not (root / ".git").exists():
         return None
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", "-C", str(root), *args],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--short=12", "HEAD")
-    if not commit:
+    spec = importlib.util.spec_from_file_location("_workbench_version", root / "workbench" / "__init__.py")
+    if spec is None or spec.loader is None:
         return None
-    return f"{commit}-dirty" if git("status", "--porcelain", "--untracked-files=no") else commit
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._ask_git(root)
 
 
 class BuildPyWithCommit(build_py):
