@@ -549,6 +549,17 @@ bottom to follow again.
         spans = self._row_spans(block, start, end, matches)
         if not spans and (block.role != "header" or bar_state != "cursor"):
             segments.append(Segment(text, role))
+        elif block.role != "header" and _disjoint(spans):
+            # The common coloured row (token bands, a prompt's lead): spans side by side,
+            # cut straight into segments; Rich's Text is only needed where styles overlap.
+            position = 0
+            for span in spans:
+                if span.start > position:
+                    segments.append(Segment(text[position : span.start], role))
+                segments.append(Segment(text[span.start : span.end], role + span.style))
+                position = span.end
+            if position < len(text):
+                segments.append(Segment(text[position:], role))
         else:
             line = Text(text, style=role, end="")
             if block.role == "header" and bar_state == "cursor":
@@ -798,3 +809,13 @@ bottom to follow again.
             if found is not None:
                 rows.append(found[1].content.row(found[2])[0].rstrip())
         return "\n".join(rows)
+
+
+def _disjoint(spans: list[Span]) -> bool:
+    """True when the spans are in order and do not overlap (then each cell has one style)."""
+    end = 0
+    for span in spans:
+        if span.start < end or span.end < span.start:
+            return False
+        end = span.end
+    return True
