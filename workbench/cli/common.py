@@ -44,6 +44,7 @@ from workbench.cli import (
     EXIT_NETWORK,
     EXIT_USAGE,
 )
+from workbench.terminal_text import visible_controls
 
 # -- terminal-safe text ------------------------------------------------------------------------
 #
@@ -52,16 +53,10 @@ from workbench.cli import (
 # title or write to the clipboard. On a terminal we show them instead, as the Python escape
 # `\xNN` (so ESC [ 3 1 m appears as the visible text `\x1b[31m`). `\n` and `\t` pass through.
 # C1 controls (U+0080–U+009F) are shown too: some terminals treat U+009B as CSI.
-_NEUTRALISE = {
-    code: f"\\x{code:02x}"
-    for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))
-    if code not in (0x09, 0x0A)
-}
-
-
 def neutralise(text: str) -> str:
-    """``text`` with every control character except newline and tab shown as ``\\xNN``."""
-    return text.translate(_NEUTRALISE)
+    """``text`` with every control character except newline and tab shown as ``\\xNN`` (the
+    same table the TUI draws model output with: :mod:`workbench.terminal_text`)."""
+    return visible_controls(text)
 
 
 def is_terminal(stream: object) -> bool:

@@ -70,6 +70,25 @@ def merge_logprobs(
     return merged
 
 
+def _tokens_received(result: CompletionResult | None, choices: Any, characters: int) -> str:
+    """How much a cancelled exchange got: tokens counted where the response says (usage, raw
+    ids, logprobs), else estimated from the characters (marked ≈)."""
+    tokens: int | None = None
+    if result is not None and result.usage is not None and result.usage.completion_tokens:
+        tokens = result.usage.completion_tokens
+    elif result is not None:
+        counted = [
+            len(c.tokens) if c.tokens is not None
+            else len((c.logprobs or {}).get("tokens") or []) if isinstance(c.logprobs, dict)
+            else 0
+            for c in result.choices
+        ]
+        tokens = sum(counted) or None
+    if tokens is not None:
+        return f"{tokens:,} tokens ({characters:,} characters)"
+    return f"≈{round(characters / 4):,} tokens ({characters:,} characters)"
+
+
 def changed_parameters(request: CompletionRequest) -> str:
     """The request's parameters that differ from the built-in defaults, as ``name=value``."""
     parts = []
@@ -523,7 +542,8 @@ class ExchangeView(Entry):
             self.outcome.role = "outcome-cancelled"
             received = sum(view.output.length for view in self.choices.values())
             self.outcome.set_text(
-                f"⏹ cancelled after {received:,} characters — the partial text above is kept"
+                f"⏹ cancelled after {_tokens_received(result, self.choices.values(), received)}"
+                " — the partial text above is kept"
             )
         elif status == "error":
             self.outcome.role = "outcome-error"
