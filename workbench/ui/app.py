@@ -802,7 +802,8 @@ class WorkbenchApp(App[None]):
         if request is None:
             self._tell("Nothing to export: write a valid prompt first.", severity="warning")
             return
-        self.push_screen(ExportScreen(request, None if self.offline else self.endpoint.base_url))
+        base_url = None if self.offline else self.endpoint.base_url
+        self.push_screen(ExportScreen(request, base_url, session=self.session))
 
     def action_compare(self) -> None:
         from workbench.ui.compare_screen import open_compare  # compare: loaded on first use

@@ -9,7 +9,7 @@ Esc closes (or cancels the file name).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -31,7 +31,18 @@ from workbench.ui.highlight import highlight_code
 from workbench.ui.key_hints import hint
 from workbench.ui.themes import pygments_style_for
 
-FORMAT_TITLES = {"curl": "curl", "python": "Python SDK", "httpx": "httpx", "json": "JSON body"}
+FORMAT_TITLES = {
+    "curl": "curl",
+    "python": "Python SDK",
+    "httpx": "httpx",
+    "json": "JSON body",
+    "html": "HTML page",
+}
+# The session as a self-contained page (workbench.export_html): offered when the screen is
+# given the session, next to the request formats.
+HTML = "html"
+LANGUAGE = {**FORMAT_LANGUAGE, HTML: "html"}
+SUFFIX = {**FORMAT_SUFFIX, HTML: ".html"}
 
 
 class ExportScreen(ModalScreen[None]):
@@ -81,7 +92,7 @@ class ExportScreen(ModalScreen[None]):
                 show=False,
                 id=f"export.format_{fmt}",
             )
-            for number, fmt in enumerate(EXPORT_FORMATS, start=1)
+            for number, fmt in enumerate((*EXPORT_FORMATS, HTML), start=1)
         ),
         Binding("up", "scroll('up')", show=False),
         Binding("down", "scroll('down')", show=False),
@@ -96,11 +107,16 @@ class ExportScreen(ModalScreen[None]):
         *,
         initial_format: str = "curl",
         title: str = "Export request",
+        session: Any = None,
     ) -> None:
+        """``session`` (a :class:`~workbench.sessions.model.Session` with exchanges) adds the
+        HTML page of the whole session as a fifth format."""
         super().__init__()
         self.request = request
         self.base_url = base_url
-        self.format = initial_format if initial_format in EXPORT_FORMATS else "curl"
+        self.session = session if session is not None and session.exchanges else None
+        self.formats: tuple[str, ...] = (*EXPORT_FORMATS, HTML) if self.session else EXPORT_FORMATS
+        self.format = initial_format if initial_format in self.formats else "curl"
         self.dialog_title = title
         self._confirm_overwrite: Path | None = None
 
@@ -111,7 +127,7 @@ class ExportScreen(ModalScreen[None]):
             dialog.border_title = self.dialog_title
             dialog.border_subtitle = self._where()
             yield Tabs(
-                *(Tab(FORMAT_TITLES[fmt], id=f"format-{fmt}") for fmt in EXPORT_FORMATS),
+                *(Tab(FORMAT_TITLES[fmt], id=f"format-{fmt}") for fmt in self.formats),
                 active=f"format-{self.format}",
                 id="export-formats",
             )
@@ -121,7 +137,9 @@ class ExportScreen(ModalScreen[None]):
             yield Label(
                 hint(
                     self,
-                    "{key:export.format_curl}-{key:export.format_json} ←/→ format · "
+                    "{key:export.format_curl}-{key:export.format_"
+                    + self.formats[-1]
+                    + "} ←/→ format · "
                     "{key:export.copy} copy · {key:export.save} save · {key:export.close} close"
                     " · the key is read from $CEREBRAS_API_KEY",
                 ),
@@ -146,18 +164,22 @@ class ExportScreen(ModalScreen[None]):
 
     @property
     def snippet(self) -> str:
+        if self.format == HTML:
+            from workbench.export_html import render_session_html
+
+            return render_session_html(self.session)
         return render_export(self.request, self.format, self.base_url)
 
     def _render_snippet(self) -> None:
         style = pygments_style_for(self.app.current_theme)
-        text = highlight_code(self.snippet, FORMAT_LANGUAGE[self.format], style)
+        text = highlight_code(self.snippet, LANGUAGE[self.format], style)
         self.query_one("#export-snippet", Static).update(text)
 
     @on(Tabs.TabActivated, "#export-formats")
     def _format_chosen(self, event: Tabs.TabActivated) -> None:
         tab_id = event.tab.id or ""
         fmt = tab_id.removeprefix("format-")
-        if fmt in EXPORT_FORMATS and fmt != self.format:
+        if fmt in self.formats and fmt != self.format:
             self.format = fmt
             self._confirm_overwrite = None
             self._render_snippet()
@@ -166,7 +188,8 @@ class ExportScreen(ModalScreen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_show_format(self, fmt: str) -> None:
-        self.query_one(Tabs).active = f"format-{fmt}"
+        if fmt in self.formats:
+            self.query_one(Tabs).active = f"format-{fmt}"
 
     def action_scroll(self, how: str) -> None:
         view = self.query_one("#export-code", VerticalScroll)
@@ -184,8 +207,9 @@ class ExportScreen(ModalScreen[None]):
     def action_ask_path(self) -> None:
         field = self.query_one("#export-save", Input)
         field.add_class("-asking")
-        if not field.value or Path(field.value).suffix in FORMAT_SUFFIX.values():
-            field.value = f"completion-request{FORMAT_SUFFIX[self.format]}"
+        if not field.value or Path(field.value).suffix in SUFFIX.values():
+            stem = "session" if self.format == HTML else "completion-request"
+            field.value = f"{stem}{SUFFIX[self.format]}"
         field.focus()
         field.cursor_position = len(field.value)
 
