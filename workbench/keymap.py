@@ -42,6 +42,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "export": "f8",
     "compare": "f5",
     "probabilities": "f4",
+    "search": "ctrl+f",
 }
 BINDING_IDS: tuple[str, ...] = tuple(DEFAULT_KEYS)
 

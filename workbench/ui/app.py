@@ -747,6 +747,10 @@ class WorkbenchApp(App[None]):
             return
         self.inspect_tokens(selected.number)
 
+    def action_search_transcript(self) -> None:
+        """ctrl+f from any pane: the search line over the transcript (the prompt keeps its text)."""
+        self.transcript.action_search()
+
     def action_toggle_probabilities(self) -> None:
         """Colour (or stop colouring) every generated token by its probability."""
         transcript = self.transcript

@@ -133,6 +133,15 @@ APP_BINDINGS: list[Binding] = [
         tooltip="Inspect the tokens of the selected (or last) exchange",
     ),
     Binding(
+        DEFAULT_KEYS["search"],
+        "search_transcript",
+        "Search",
+        id="search",
+        priority=True,
+        show=False,
+        tooltip="Search the transcript (from any pane)",
+    ),
+    Binding(
         DEFAULT_KEYS["probabilities"],
         "toggle_probabilities",
         "Probabilities",
@@ -190,6 +199,7 @@ ACTION_TITLES: dict[str, str] = {
     "export": "Export the request as curl / Python / JSON",
     "compare": "Compare: send the prompt as several variants side by side",
     "probabilities": "Colour tokens by probability in the transcript (on / off)",
+    "search": "Search the transcript",
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}

@@ -147,7 +147,6 @@ class Transcript(ScrollView, can_focus=True):
         Binding("x", "exchange('export')", "Export exchange", show=False, id="transcript.export"),
         Binding("r", "exchange('resend')", "Prompt again", show=False, id="transcript.resend"),
         Binding("g", "exchange('logprobs')", "Logprobs of exchange", show=False, id="transcript.logprobs"),
-        Binding("ctrl+f", "search", "Search the transcript", show=False, id="transcript.search"),
         Binding("escape", "clear_cursor", "Drop the exchange cursor", show=False, id="transcript.uncursor"),
     ]
 
@@ -166,7 +165,7 @@ bottom to follow again.
   **{key:transcript.copy}** copy its text, **{key:transcript.export}** export it,
   **{key:transcript.resend}** put its prompt back in the prompt pane,
   **{key:transcript.logprobs}** inspect its tokens.
-- **{key:transcript.search}** search the transcript: matches are highlighted; the search line
+- **{key:search}** (from any pane) search the transcript: matches are highlighted; the search line
   says which keys step through them.
 - **{key:logprobs}** shows the tokens of the selected exchange (else the last) in the token
   inspector; **{key:probabilities}** colours every generated token by its probability.
