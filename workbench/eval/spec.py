@@ -445,6 +445,12 @@ def load_eval(path: str | Path) -> EvalSpec:
     return _Loader(Path(path)).load()
 
 
+def load_eval_data(data: bytes, path: str | Path) -> EvalSpec:
+    """Check the bytes of ``path`` already read by the caller (e.g. through a descriptor
+    known to be a regular file); size and UTF-8 are checked as :func:`load_eval` does."""
+    return _Loader(Path(path), data).load()
+
+
 def load_eval_text(text: str, path: str | Path) -> EvalSpec:
     """Check eval-file text not (yet) saved as ``path``; files it names are read next to
     ``path``, as if it were saved there (the TUI's editor runs unsaved evals this way)."""

@@ -7,8 +7,9 @@ by keyboard (**a** add, **d** delete, **enter** edit a cell, **i** import CSV/JS
 are one line each (``name: model=…,temperature=…``). **ctrl+r** runs every case × variant with
 the same runner as ``workbench eval``; the matrix is coloured pass/fail and **enter** on a cell
 shows its output, the failed assertions and the difference from the previous run's output.
-**ctrl+s** saves the eval file (and each run writes its results file next to it), **ctrl+o**
-opens one.
+**ctrl+s** saves the eval file (and each run writes its results file next to it): a relative
+path is taken in ``evals/`` inside the session folder, where the session browser lists eval files;
+**ctrl+o** opens one.
 
 Everything that decides what is valid lives in :mod:`workbench.eval` (no Textual): the screen
 writes the draft as eval-file text and loads it with :func:`load_eval_text`.
@@ -17,6 +18,7 @@ writes the draft as eval-file text and loads it with :func:`load_eval_text`.
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from textual.worker import Worker, WorkerState
 
 from workbench.api.fields import FieldValueError
 from workbench.eval.assertions import AssertionSpecError, parse_spec
+from workbench.eval.catalog import ensure_evals_folder, evals_folder, suggested_name
 from workbench.eval.cases_file import CasesFileError, read_cases_file
 from workbench.eval.draft import EvalDraft, asserts_to_text, text_to_asserts
 from workbench.eval.plan import plan_cells
@@ -57,13 +60,36 @@ from workbench.eval.results import (
 from workbench.eval.runner import DEFAULT_CONCURRENCY, EvalRunner, Progress
 from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, EvalSpec, load_eval_text
 from workbench.sessions.diff import inline_segments
-from workbench.sessions.fsutil import atomic_write
+from workbench.sessions.fsutil import atomic_write, open_regular
 from workbench.ui.key_hints import hint
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 STATUS_MARKS = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
 _DIFF_STYLES = {"equal": "", "delete": "bold red reverse", "insert": "bold green reverse"}
 MAX_CELL_CHARS = 40
+
+
+def read_eval_draft(path: Path) -> EvalDraft:
+    """The eval file at ``path`` as a draft to edit, or ValueError with one line saying why
+    (lenient: the file is checked properly on run and save)."""
+    try:
+        fd = open_regular(path)  # not a FIFO or a device: opening must not hang the screen
+        with open(fd, "rb") as handle:
+            data = handle.read(MAX_EVAL_FILE_BYTES + 1)
+        if len(data) > MAX_EVAL_FILE_BYTES:
+            raise ValueError("larger than 10 MB")
+        text = data.decode("utf-8")
+        # The draft holds an inline prompt only: saving would replace prompt_file by an empty
+        # prompt, so such a file is not opened here (workbench eval runs it).
+        if "prompt_file" in tomllib.loads(text):
+            raise ValueError("its prompt is in a prompt_file, which this screen cannot edit; run it with `workbench eval`")
+        return EvalDraft.from_toml(text)
+    except OSError as error:
+        raise ValueError(error.strerror or str(error)) from None
+    except (ValueError, RecursionError, TypeError, AttributeError) as error:
+        # ValueError covers bad UTF-8 and bad TOML; Type/AttributeError a table where the
+        # format has a list.
+        raise ValueError(" ".join(str(error).split())) from None
 
 
 def _clip(text: str, width: int = MAX_CELL_CHARS) -> str:
@@ -168,7 +194,8 @@ The **template** is the prompt with `{{name}}` variables: select text and press
 `{ type = "contains", value = "Bonjour" }`), **i** imports a CSV or JSONL file. **Variants**: one
 per line, `name: model=…,temperature=0.2`. **{key:eval.run}** runs every case with every variant;
 **{key:eval.open_cell}** on a result shows the output, the failed assertions and the difference
-from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an eval file;
+from the previous run. **{key:eval.save}** saves (a relative path goes in `evals/` in the
+session folder, which the session browser lists), **{key:eval.open}** opens an eval file;
 **{key:eval.cancel}** cancels a run, then closes. Same format and rules as `workbench eval`
 (docs/eval-format.md).
 """
@@ -205,10 +232,14 @@ from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an e
         path: Path | None = None,
         client: Any = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        sessions_dir: Path | None = None,
     ) -> None:
+        """``sessions_dir``: the session folder, whose ``evals/`` is where a new eval file is
+        saved unless the user gives a path (None: relative to the working folder)."""
         super().__init__()
         self.draft = draft or EvalDraft()
         self.path = path
+        self.sessions_dir = sessions_dir
         self._client = client
         self.concurrency = concurrency
         self.records: dict[tuple[str, str], CellRecord] = {}
@@ -559,11 +590,27 @@ from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an e
             self._write(self.path)
             return
 
-        def chosen(answer: str | None) -> None:
-            if answer:
-                self._write(Path(answer).expanduser())
+        if self.sessions_dir is None:
+            question, folder = "Save the eval file as:", None
+        else:
+            folder = evals_folder(self.sessions_dir)
+            question = f"Save the eval file as (relative to {folder}):"
 
-        self.app.push_screen(AskScreen("Save the eval file as:", "prompt.eval.toml"), chosen)
+        def chosen(answer: str | None) -> None:
+            if not answer or not answer.strip():
+                return
+            path = Path(answer.strip()).expanduser()
+            if folder is not None:
+                path = folder / path  # an absolute path stays as it is
+                if path.parent == folder:
+                    try:
+                        ensure_evals_folder(self.sessions_dir)  # type: ignore[arg-type]
+                    except OSError as error:
+                        self._say(f"Not saved: cannot create {folder}: {error.strerror or error}")
+                        return
+            self._write(path)
+
+        self.app.push_screen(AskScreen(question, suggested_name(self.draft.title, folder)), chosen)
 
     def _write(self, path: Path) -> None:
         text = self.draft.to_toml()
@@ -581,20 +628,21 @@ from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an e
         self._say(f"Saved {path}; `workbench eval {path}` runs it headless.")
 
     def action_open(self) -> None:
+        question, folder = "Open an eval file:", None
+        if self.sessions_dir is not None:
+            folder = evals_folder(self.sessions_dir)
+            question = f"Open an eval file (relative to {folder}):"
+
         def chosen(answer: str | None) -> None:
-            if not answer:
+            if not answer or not answer.strip():
                 return
-            path = Path(answer).expanduser()
+            path = Path(answer.strip()).expanduser()
+            if folder is not None:
+                path = folder / path  # an absolute path stays as it is
             try:
-                with path.open("rb") as handle:
-                    data = handle.read(MAX_EVAL_FILE_BYTES + 1)
-                if len(data) > MAX_EVAL_FILE_BYTES:
-                    raise ValueError("larger than 10 MB")
-                draft = EvalDraft.from_toml(data.decode("utf-8"))
-            except (OSError, ValueError, RecursionError, TypeError, AttributeError) as error:
-                # ValueError covers bad UTF-8 and bad TOML; Type/AttributeError a table where
-                # the format has a list (the file is checked properly on run and save).
-                self._say(f"Cannot open {path}: {getattr(error, 'strerror', None) or error}")
+                draft = read_eval_draft(path)
+            except ValueError as error:
+                self._say(f"Cannot open {path}: {error}")
                 return
             self.draft, self.path = draft, path
             self.records, self.previous, self.spec = {}, {}, None
@@ -606,7 +654,7 @@ from the previous run. **{key:eval.save}** saves, **{key:eval.open}** opens an e
             self._load_previous()
             self._say(f"Opened {path}.")
 
-        self.app.push_screen(AskScreen("Open an eval file:"), chosen)
+        self.app.push_screen(AskScreen(question), chosen)
 
     def action_cancel_or_close(self) -> None:
         if self.running and self._worker is not None:
@@ -637,4 +685,5 @@ def open_eval_screen(app: Any) -> None:
         from workbench.eval.draft import DraftVariant
 
         draft.variants.append(DraftVariant(model, {"model": model}))
-    app.push_screen(EvalScreen(draft))
+    store = getattr(app, "store", None)
+    app.push_screen(EvalScreen(draft, sessions_dir=getattr(store, "directory", None)))

@@ -6,6 +6,10 @@ Search text (titles, prompts, outputs) is loaded by a thread worker once the lis
 screen; until it is ready a query matches titles only, then the query is run again in full.
 
 The screen ``dismiss()``es with the :class:`Session` to load (or None when closed).
+
+A toggle switches the list to the eval files kept in ``evals/`` inside the session folder
+(:mod:`workbench.eval.catalog`); enter on one opens the eval screen over the browser, and the
+list is read again when that screen closes (it may have saved).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -30,11 +34,15 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Footer, Input, Label, Static
 
+from workbench.eval.catalog import EvalSummary, evals_folder, list_evals, matches
 from workbench.sessions.index import SessionSummary
 from workbench.sessions.model import Session
 from workbench.sessions.store import SearchIndex, SessionStore, SessionStoreError
 from workbench.ui.key_hints import hint
 
+SESSION_SEARCH_PLACEHOLDER = "Search titles, prompts and outputs…"
+# Actions on session files only: off (and out of the footer) while eval files are listed.
+SESSION_ONLY_ACTIONS = frozenset(("new", "rename", "duplicate", "delete", "restore", "replay"))
 TIME_WIDTH = 16
 MODEL_WIDTH = 22
 COUNT_WIDTH = 4
@@ -42,6 +50,13 @@ COUNT_WIDTH = 4
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+Row = SessionSummary | EvalSummary
 
 
 def _fit(text: str, width: int) -> str:
@@ -86,13 +101,15 @@ class SessionTable(ScrollView, can_focus=True):
 
     @dataclass
     class Highlighted(Message):
-        summary: SessionSummary | None
+        summary: Row | None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.rows: list[SessionSummary] = []
+        self.rows: list[Row] = []
+        self.lists_evals = False
+        """Eval files' columns in the header (kept when a search leaves no rows)."""
 
-    def set_rows(self, rows: list[SessionSummary], keep: Path | None = None) -> None:
+    def set_rows(self, rows: list[Row], keep: Path | None = None) -> None:
         """Show these rows; keep the cursor on the same file when it is still there."""
         self.rows = rows
         # one header line + one line per row
@@ -108,7 +125,7 @@ class SessionTable(ScrollView, can_focus=True):
         self.refresh()
 
     @property
-    def current(self) -> SessionSummary | None:
+    def current(self) -> Row | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def watch_cursor(self, cursor: int) -> None:
@@ -142,14 +159,19 @@ class SessionTable(ScrollView, can_focus=True):
         if y == 0:
             # The header stays put: it is line 0 of the widget, not of the scrolled content.
             style = self.get_component_rich_style("session-table--header")
-            header = self._columns("updated", "title", "model", "ex", width)
+            if self.lists_evals:
+                header = self._columns("modified", "title", "cases · variants", "", width)
+            else:
+                header = self._columns("updated", "title", "model", "ex", width)
             return Strip([Segment(header, self.rich_style + style)]).adjust_cell_length(width)
         index = y - 1 + self.scroll_offset.y
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         row = self.rows[index]
         base = self.rich_style
-        if not row.readable:
+        if isinstance(row, EvalSummary):
+            style, text = self._eval_line(row, width)
+        elif not row.readable:
             style = base + self.get_component_rich_style("session-table--unreadable")
             text = self._columns(format_time(row.updated), f"{row.name} — unreadable: {row.error}", "", "", width)
         else:
@@ -160,6 +182,14 @@ class SessionTable(ScrollView, can_focus=True):
         if index == self.cursor:
             style = style + self.get_component_rich_style("session-table--cursor")
         return Strip([Segment(text, style)]).adjust_cell_length(width, style)
+
+    def _eval_line(self, row: EvalSummary, width: int) -> tuple[Style, str]:
+        when = format_time(datetime.fromtimestamp(row.modified_ts).astimezone())
+        if not row.readable:
+            style = self.rich_style + self.get_component_rich_style("session-table--unreadable")
+            return style, self._columns(when, f"{row.path.name} — unreadable: {row.error}", "", "", width)
+        counts = f"{_plural(row.cases, 'case')} · {_plural(row.variants, 'variant')}"
+        return self.rich_style, self._columns(when, row.title, counts, "", width)
 
     @staticmethod
     def _columns(when: str, title: str, model: str, count: str, width: int) -> str:
@@ -229,6 +259,12 @@ opens the session in the workbench, **{key:sessions.new}** starts a new one,
 **{key:sessions.restore}** brings it back, **{key:sessions.replay}** replays it.
 **{key:sessions.close}** goes back to the workbench. Files that cannot be read are listed in
 red with the reason; the workbench never changes or deletes them.
+
+**{key:sessions.evals}** switches the list to the eval files (and back): those in `evals/` in
+the session folder, where the eval screen saves them, with title, cases, variants and the time
+they were changed. The search matches their titles and file names; **{key:sessions.open}** opens
+one in the eval screen. An eval file that does not load is listed in red with the line and the
+reason `workbench eval` would give, and left as it is.
 """
 
     DEFAULT_CSS = """
@@ -254,6 +290,8 @@ red with the reason; the workbench never changes or deletes them.
                 priority=True, show=False, tooltip="Clear the search box"),
         Binding("ctrl+r", "replay", "Replay", id="sessions.replay", priority=True,
                 tooltip="Re-send the session's requests and compare the outputs"),
+        Binding("f9", "toggle_evals", "Evals", id="sessions.evals", priority=True,
+                tooltip="Switch the list between sessions and eval files"),
         Binding("escape", "close", "Close", id="sessions.close"),
         Binding("up", "move(-1)", "Up", show=False),
         Binding("down", "move(1)", "Down", show=False),
@@ -283,10 +321,17 @@ red with the reason; the workbench never changes or deletes them.
         self._listing_pending = True
         self._provisional = False
         self._generation = 0
+        self.showing_evals = False
+        """True while the list shows eval files instead of sessions."""
+        self.evals: list[EvalSummary] = []
+        self.evals_total = 0
+        """Eval files in the folder (only the newest MAX_LISTED are loaded and listed)."""
+        self._evals_pending = True
+        self._evals_generation = 0
 
     def compose(self) -> ComposeResult:
         yield Static(f"Sessions — {self.store.directory}", id="browser-title", markup=False)
-        yield Input(placeholder="Search titles, prompts and outputs…", id="search")
+        yield Input(placeholder=SESSION_SEARCH_PLACEHOLDER, id="search")
         yield SessionTable(id="sessions")
         yield Static("", id="browser-status", markup=False)
         # Compact, without the palette hint: every key of this screen fits in 80 columns.
@@ -368,7 +413,9 @@ red with the reason; the workbench never changes or deletes them.
 
     def _apply_filter(self, keep: Path | None = None, top: bool = False) -> None:
         query = self.query_text
-        if not query.strip():
+        if self.showing_evals:
+            rows: list[Any] = [row for row in self.evals if matches(row, query)]
+        elif not query.strip():
             rows = self.summaries
         elif self.search_index is not None:
             rows = self.search_index.filter(query)
@@ -380,6 +427,9 @@ red with the reason; the workbench never changes or deletes them.
         self._update_status()
 
     def _update_status(self) -> None:
+        if self.showing_evals:
+            self.query_one("#browser-status", Static).update(self._evals_status())
+            return
         if self._listing_pending:
             self.query_one("#browser-status", Static).update("Loading sessions…")
             return
@@ -396,6 +446,106 @@ red with the reason; the workbench never changes or deletes them.
         if current is not None and not current.readable:
             parts = [f"{current.name}: {current.error}"]
         self.query_one("#browser-status", Static).update(" · ".join(parts))
+
+    def _evals_status(self) -> str:
+        if self._evals_pending:
+            return "Loading eval files…"
+        current = self.table.current
+        if isinstance(current, EvalSummary) and not current.readable:
+            return f"{current.name}: {current.error}"
+        if not self.evals:
+            return hint(
+                self,
+                "No eval files yet: the eval screen saves them here · {key:sessions.evals} shows the sessions",
+            )
+        shown, listed = len(self.table.rows), len(self.evals)
+        parts = [f"{shown:,} of {_plural(listed, 'eval file')}" if shown != listed else _plural(listed, "eval file")]
+        broken = sum(1 for row in self.evals if not row.readable)
+        if broken:
+            parts.append(f"{broken} unreadable")
+        if self.evals_total > listed:
+            parts.append(f"the newest {listed:,} of {self.evals_total:,} listed")
+        return " · ".join(parts)
+
+    # -- eval files -------------------------------------------------------------------------
+
+    @property
+    def evals_dir(self) -> Path:
+        return evals_folder(self.store.directory)
+
+    def reload_evals(self, keep: Path | None = None) -> None:
+        self._evals_generation += 1
+        self._list_evals(self._evals_generation, keep)
+
+    @work(thread=True, exclusive=True, group="eval-list")
+    def _list_evals(self, generation: int, keep: Path | None) -> None:
+        # A thread: every file is loaded and checked (its cases file too), as `workbench eval`
+        # would, so that the list says which ones run.
+        try:
+            evals, total = list_evals(self.evals_dir)
+        except OSError as error:  # e.g. evals/ is a file: say so, stay up
+            message = f"Cannot list {self.evals_dir}: {error.strerror or error}"
+            self.app.call_from_thread(self.notify, message, severity="error", markup=False)
+            evals, total = [], 0
+        self.app.call_from_thread(self._show_evals, generation, evals, total, keep)
+
+    def _show_evals(self, generation: int, evals: list[EvalSummary], total: int, keep: Path | None) -> None:
+        if generation != self._evals_generation or not self.is_attached:
+            return
+        self.evals, self.evals_total, self._evals_pending = evals, total, False
+        if self.showing_evals:
+            self._apply_filter(keep)
+
+    def action_toggle_evals(self) -> None:
+        self.showing_evals = not self.showing_evals
+        search = self.query_one("#search", Input)
+        if self.showing_evals:
+            title = f"Eval files — {self.evals_dir}"
+            search.placeholder = "Search eval titles and file names…"
+            self.reload_evals()
+        else:
+            title = f"Sessions — {self.store.directory}"
+            search.placeholder = SESSION_SEARCH_PLACEHOLDER
+        self.query_one("#browser-title", Static).update(title)
+        self.table.lists_evals = self.showing_evals
+        self._apply_filter(top=True)
+        self.refresh_bindings()  # the footer drops the keys that only apply to sessions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.showing_evals and action in SESSION_ONLY_ACTIONS:
+            return False
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        # A binding whose action is off lets its key go on to the app, where ctrl+r would
+        # regenerate and ctrl+n continue the conversation behind this screen: stop it here.
+        if not self.showing_evals:
+            return
+        bound = self._bindings.key_to_bindings.get(event.key, ())
+        if any(binding.action in SESSION_ONLY_ACTIONS for binding in bound):
+            event.stop()
+            event.prevent_default()
+            self.notify(
+                hint(self, "That key works on sessions; {key:sessions.evals} lists them again."),
+                severity="warning",
+                markup=False,
+            )
+
+    def _open_eval(self, row: EvalSummary) -> None:
+        from workbench.ui.eval_screen import EvalScreen, read_eval_draft
+
+        if not row.readable:
+            self.notify(f"{row.name} is unreadable: {row.error}", severity="error", markup=False)
+            return
+        try:
+            draft = read_eval_draft(row.path)
+        except ValueError as error:  # changed since it was listed, or uses a prompt_file
+            self.notify(f"Cannot open {row.name}: {error}", severity="error", markup=False)
+            self.reload_evals()
+            return
+        # No client: the eval screen makes its own, without retries, so the runner sees 429s.
+        screen = EvalScreen(draft, path=row.path, sessions_dir=self.store.directory)
+        self.app.push_screen(screen, lambda _: self.reload_evals(keep=screen.path))
 
     @on(Input.Changed, "#search")
     def _search_changed(self) -> None:
@@ -415,8 +565,9 @@ red with the reason; the workbench never changes or deletes them.
 
     def _selected(self) -> SessionSummary | None:
         current = self.table.current
-        if current is None:
+        if not isinstance(current, SessionSummary):  # nothing, or an eval file's row
             self.notify("No session selected.", severity="warning")
+            return None
         return current
 
     def _load_selected(self) -> Session | None:
@@ -434,6 +585,13 @@ red with the reason; the workbench never changes or deletes them.
             return None
 
     def action_open(self) -> None:
+        if self.showing_evals:
+            current = self.table.current
+            if current is None:
+                self.notify("No eval file selected.", severity="warning")
+            elif isinstance(current, EvalSummary):
+                self._open_eval(current)
+            return
         session = self._load_selected()
         if session is not None:
             self.dismiss(session)
