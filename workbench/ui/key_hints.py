@@ -8,7 +8,7 @@ right when keys are remapped; an id that no binding has raises, so a typo fails 
 renders every text (tests/test_ui_key_hints.py).
 
 The keymap is remembered here by :func:`use_keymap` because Textual keeps the one it applies
-private (``App._keymap``); the app sets its keymap through this function only.
+private; the app sets its keymap through this function only.
 """
 
 from __future__ import annotations
