@@ -177,3 +177,25 @@ def test_a_profile_key_is_named_for_the_profiles_own_host_only() -> None:
     # No key of its own: CEREBRAS_API_KEY under the usual rule.
     bare = Profile(name="bare", base_url="https://gw.example")
     assert Endpoint.from_profile(bare, ENV).auth_headers() == {}
+
+
+def test_credential_headers_from_the_environment_follow_the_key_rule() -> None:
+    """CEREBRAS_CUSTOM_HEADERS may hold an Authorization or X-Api-Key line: like the key, it
+    goes only to Cerebras over https:// and to this machine; other headers go everywhere."""
+    from workbench.api.endpoint import Endpoint
+
+    env = {"CEREBRAS_CUSTOM_HEADERS": "Authorization: Bearer csk-leak\nX-Api-Key: k1\nX-Trace: 7"}
+    elsewhere = Endpoint.from_env(base_url="https://gateway.example.com", environ=env)
+    assert elsewhere.headers == {"X-Trace": "7"}
+    assert "Authorization, X-Api-Key headers from CEREBRAS_CUSTOM_HEADERS were not sent" in (
+        elsewhere.key_withheld_reason or ""
+    )
+    assert "csk-leak" not in (elsewhere.key_withheld_reason or "")
+    for url in ("https://api.cerebras.ai", "http://127.0.0.1:8080"):
+        kept = Endpoint.from_env(base_url=url, environ=env)
+        assert set(kept.headers) == {"Authorization", "X-Api-Key", "X-Trace"}, url
+    # Headers given explicitly (not from the environment) are the caller's choice.
+    explicit = Endpoint.from_env(
+        base_url="https://gateway.example.com", environ={}, headers={"Authorization": "Bearer x"}
+    )
+    assert explicit.headers == {"Authorization": "Bearer x"}

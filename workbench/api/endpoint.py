@@ -126,6 +126,16 @@ def _is_cerebras_host(hostname: str) -> bool:
     return hostname == CEREBRAS_DOMAIN or hostname.endswith("." + CEREBRAS_DOMAIN)
 
 
+_CREDENTIAL_HEADERS = {"authorization", "proxy-authorization", "cookie"}
+_CREDENTIAL_WORDS = ("key", "token", "secret", "auth", "password", "session")
+
+
+def _is_credential_header(name: str) -> bool:
+    """A header that may carry a secret (``Authorization``, ``X-Api-Key``, ``X-Auth-Token`` …)."""
+    lowered = name.lower()
+    return lowered in _CREDENTIAL_HEADERS or any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
 def parse_custom_headers(text: str | None) -> dict[str, str]:
     """``CEREBRAS_CUSTOM_HEADERS``: one ``Name: value`` per line; lines without a colon are
     skipped (as the SDK does)."""
@@ -307,9 +317,9 @@ class Endpoint:
             key, source = env[ENV_API_KEY].strip(), f"the {ENV_API_KEY} environment variable"
         else:
             key, source = None, None
-        custom = parse_custom_headers(env.get(ENV_CUSTOM_HEADERS))
-        custom.update(headers or {})
-        return cls(
+        from_env_headers = parse_custom_headers(env.get(ENV_CUSTOM_HEADERS))
+        custom = {**from_env_headers, **(headers or {})}
+        endpoint = cls(
             base_url=url,
             api_key=key,
             headers=custom,
@@ -318,6 +328,26 @@ class Endpoint:
             key_for_host=named,
             allow_insecure=allow_insecure,
         )
+        # CEREBRAS_CUSTOM_HEADERS is meant for Cerebras: its credential-like headers follow the
+        # rule of CEREBRAS_API_KEY (Cerebras over https:// and this machine only).
+        if endpoint.is_loopback or (endpoint.is_cerebras and endpoint.scheme == "https"):
+            return endpoint
+        withheld = [
+            name for name in from_env_headers if name not in (headers or {}) and _is_credential_header(name)
+        ]
+        if not withheld:
+            return endpoint
+        for name in withheld:
+            del endpoint.headers[name]
+        reason = (
+            f"The {', '.join(withheld)} header{'s' if len(withheld) > 1 else ''} from "
+            f"{ENV_CUSTOM_HEADERS} {'were' if len(withheld) > 1 else 'was'} not sent to "
+            f"{endpoint.host}: like {ENV_API_KEY}, credentials in it go only to Cerebras over "
+            "https:// and to this machine."
+        )
+        earlier = endpoint.key_withheld_reason
+        object.__setattr__(endpoint, "key_withheld_reason", f"{earlier} {reason}" if earlier else reason)
+        return endpoint
 
     @classmethod
     def from_profile(
