@@ -102,3 +102,8 @@ def test_token_bands_follow_the_text_as_logprobs_grow() -> None:
     logprobs["token_logprobs"] += [-5.0]
     assert bands.spans(6, 100) == [(6, 8, 3), (8, 12, 4)]
     assert TokenBands(lambda: None).spans(0, 10) == []
+
+
+def test_neighbouring_tokens_of_one_band_are_one_span() -> None:
+    logprobs = {"tokens": ["a", "b", "c"], "token_logprobs": [-2.5, -2.4, -0.001]}
+    assert TokenBands(lambda: logprobs).spans(0, 3) == [(0, 2, 3)]

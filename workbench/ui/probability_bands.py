@@ -107,6 +107,11 @@ class TokenBands:
             token_end = starts[position + 1] if position + 1 < len(starts) else self._offset
             level = self._bands[position]
             if level and token_end > start:  # band 0 (near certain) is drawn plain
-                out.append((max(starts[position], start), min(token_end, end), level))
+                piece_start, piece_end = max(starts[position], start), min(token_end, end)
+                if out and out[-1][2] == level and out[-1][1] == piece_start:
+                    # Neighbours in one band are one span: fewer segments for the terminal.
+                    out[-1] = (out[-1][0], piece_end, level)
+                else:
+                    out.append((piece_start, piece_end, level))
             position += 1
         return out
