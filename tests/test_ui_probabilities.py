@@ -43,7 +43,8 @@ async def test_f4_colours_tokens_and_shows_the_legend(sim: Any) -> None:
         await pilot.press("f4")
         await pilot.pause()
         legend = app.query_one(ProbabilityLegend)
-        assert legend.display and "token probability" in str(legend.render())
+        shown = str(legend.render())
+        assert legend.display and "< 5 %" in shown and "≥ 90 %" in shown
         coloured = styled_cells(app, "bgcolor")
         assert coloured > plain, "unlikely tokens get a background"
         await pilot.press("f4")

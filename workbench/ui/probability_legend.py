@@ -34,9 +34,9 @@ class ProbabilityLegend(Static):
 
     def _legend(self) -> Text:
         styles = theme_band_styles(self.app)
-        legend = Text("token probability ")
+        # Short enough to keep every band on an 80-column screen beside the sidebar.
+        legend = Text("p ")
         for level, (_floor, label) in enumerate(BANDS):
             legend.append(f" {label} ", styles[level])
-            legend.append(" ")
         legend.append(hint(self, "  {key:probabilities} off · {key:logprobs} inspect"))
         return legend
