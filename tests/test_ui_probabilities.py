@@ -108,3 +108,20 @@ def test_token_bands_follow_the_text_as_logprobs_grow() -> None:
 def test_neighbouring_tokens_of_one_band_are_one_span() -> None:
     logprobs = {"tokens": ["a", "b", "c"], "token_logprobs": [-2.5, -2.4, -0.001]}
     assert TokenBands(lambda: logprobs).spans(0, 3) == [(0, 2, 3)]
+
+
+async def test_no_notice_when_the_next_request_asks_for_logprobs(sim: Any) -> None:
+    app = make_app(sim.base_url)
+    notices: list[str] = []
+    original = app.notify
+
+    def spy(message: str, *args: Any, **kwargs: Any) -> None:
+        notices.append(message)
+        original(message, *args, **kwargs)
+
+    app.notify = spy  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.sidebar.show_request(CompletionRequest(model=MODEL, prompt="", logprobs=1, stream=True))
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not any("logprobs field" in n for n in notices)

@@ -757,8 +757,13 @@ class WorkbenchApp(App[None]):
         transcript.show_probabilities = not transcript.show_probabilities
         legend = self.query_one(ProbabilityLegend)
         legend.shown = transcript.show_probabilities
-        if transcript.show_probabilities and not any(
-            choice.logprobs for view in transcript.exchanges for choice in view.choices.values()
+        values, _ = self.sidebar.read_fields()
+        if (
+            transcript.show_probabilities
+            and values.get("logprobs") is None  # the next request asks for them: nothing to say
+            and not any(
+                choice.logprobs for view in transcript.exchanges for choice in view.choices.values()
+            )
         ):
             self._tell(
                 hint(
