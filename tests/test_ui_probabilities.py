@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui_helpers import MODEL, make_app, send, wait_finished
+from tests.ui_helpers import MODEL, make_app, send, spy_on_notify, wait_finished
 from workbench.api.request import CompletionRequest
 from workbench.ui.probability_bands import TokenBands
 from workbench.ui.probability_legend import ProbabilityLegend
@@ -66,18 +66,11 @@ async def test_tokens_streamed_with_the_view_on_are_coloured(sim: Any) -> None:
 
 async def test_without_logprobs_it_says_how_to_get_them(sim: Any) -> None:
     app = make_app(sim.base_url)
-    notices: list[str] = []
-    original = app.notify
-
-    def spy(message: str, *args: Any, **kwargs: Any) -> None:
-        notices.append(message)
-        original(message, *args, **kwargs)
-
-    app.notify = spy  # type: ignore[method-assign]
+    notices = spy_on_notify(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
         await pilot.pause()
-        assert any("logprobs field" in n for n in notices)
+        assert any("logprobs field" in n.message for n in notices)
 
 
 async def test_no_color_marks_unlikely_tokens_without_colour(sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -112,16 +105,9 @@ def test_neighbouring_tokens_of_one_band_are_one_span() -> None:
 
 async def test_no_notice_when_the_next_request_asks_for_logprobs(sim: Any) -> None:
     app = make_app(sim.base_url)
-    notices: list[str] = []
-    original = app.notify
-
-    def spy(message: str, *args: Any, **kwargs: Any) -> None:
-        notices.append(message)
-        original(message, *args, **kwargs)
-
-    app.notify = spy  # type: ignore[method-assign]
+    notices = spy_on_notify(app)
     async with app.run_test(size=(80, 24)) as pilot:
         app.sidebar.show_request(CompletionRequest(model=MODEL, prompt="", logprobs=1, stream=True))
         await pilot.press("f4")
         await pilot.pause()
-        assert not any("logprobs field" in n for n in notices)
+        assert not any("logprobs field" in n.message for n in notices)

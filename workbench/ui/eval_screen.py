@@ -590,18 +590,13 @@ session folder, which the session browser lists), **{key:eval.open}** opens an e
             self._write(self.path)
             return
 
-        if self.sessions_dir is None:
-            question, folder = "Save the eval file as:", None
-        else:
-            folder = evals_folder(self.sessions_dir)
-            question = f"Save the eval file as (relative to {folder}):"
+        question, folder = self._path_question("Save the eval file as")
 
         def chosen(answer: str | None) -> None:
-            if not answer or not answer.strip():
+            path = _answered_path(answer, folder)
+            if path is None:
                 return
-            path = Path(answer.strip()).expanduser()
             if folder is not None:
-                path = folder / path  # an absolute path stays as it is
                 if path.parent == folder:
                     try:
                         ensure_evals_folder(self.sessions_dir)  # type: ignore[arg-type]
@@ -611,6 +606,13 @@ session folder, which the session browser lists), **{key:eval.open}** opens an e
             self._write(path)
 
         self.app.push_screen(AskScreen(question, suggested_name(self.draft.title, folder)), chosen)
+
+    def _path_question(self, asking: str) -> tuple[str, Path | None]:
+        """The question for a file name, and the folder a relative answer is taken from."""
+        if self.sessions_dir is None:
+            return f"{asking}:", None
+        folder = evals_folder(self.sessions_dir)
+        return f"{asking} (relative to {folder}):", folder
 
     def _write(self, path: Path) -> None:
         text = self.draft.to_toml()
@@ -628,17 +630,12 @@ session folder, which the session browser lists), **{key:eval.open}** opens an e
         self._say(f"Saved {path}; `workbench eval {path}` runs it headless.")
 
     def action_open(self) -> None:
-        question, folder = "Open an eval file:", None
-        if self.sessions_dir is not None:
-            folder = evals_folder(self.sessions_dir)
-            question = f"Open an eval file (relative to {folder}):"
+        question, folder = self._path_question("Open an eval file")
 
         def chosen(answer: str | None) -> None:
-            if not answer or not answer.strip():
+            path = _answered_path(answer, folder)
+            if path is None:
                 return
-            path = Path(answer.strip()).expanduser()
-            if folder is not None:
-                path = folder / path  # an absolute path stays as it is
             try:
                 draft = read_eval_draft(path)
             except ValueError as error:
@@ -687,3 +684,12 @@ def open_eval_screen(app: Any) -> None:
         draft.variants.append(DraftVariant(model, {"model": model}))
     store = getattr(app, "store", None)
     app.push_screen(EvalScreen(draft, sessions_dir=getattr(store, "directory", None)))
+
+
+def _answered_path(answer: str | None, folder: Path | None) -> Path | None:
+    """The path typed into the file-name question; relative to ``folder`` when there is one
+    (an absolute or ``~`` path stays as it is). None when nothing was typed."""
+    if not answer or not answer.strip():
+        return None
+    path = Path(answer.strip()).expanduser()
+    return folder / path if folder is not None else path
