@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Awaitable, Callable
 
+import pytest
 import pytest_asyncio
 
 from workbench.sim import SimServer
@@ -41,11 +43,30 @@ def require_program(name: str) -> str:
     import os
     import shutil
 
-    import pytest
-
     path = shutil.which(name)
     if path is None:
         if os.environ.get("CI"):
             pytest.fail(f"{name} is not installed: .ci/run must install it")
         pytest.skip(f"{name} is not installed")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _workbench_fields_mounted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``WorkbenchApp.run_test`` hands over the pilot once the sidebar's field widgets exist.
+
+    The sidebar mounts them just after the app's first frame (a faster start, see
+    docs/benchmarks.md); a person cannot reach them sooner, and tests that set a field through
+    its widget would otherwise race it. How the sidebar answers before then is tested in
+    tests/test_ui_sidebar.py with the sidebar on its own."""
+    from workbench.ui.app import WorkbenchApp
+
+    original = WorkbenchApp.run_test
+
+    @asynccontextmanager
+    async def run_test(self: WorkbenchApp, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with original(self, *args, **kwargs) as pilot:
+            await self.sidebar.editors_mounted()
+            yield pilot
+
+    monkeypatch.setattr(WorkbenchApp, "run_test", run_test)

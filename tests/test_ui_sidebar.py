@@ -56,6 +56,7 @@ async def test_every_registry_field_has_a_widget_that_round_trips() -> None:
     app = SidebarHost()
     async with app.run_test(size=SIZE) as pilot:
         sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
         assert list(sidebar.editors) == [spec.name for spec in FIELDS]
         values = {spec.name: sample_value(spec) for spec in FIELDS}
         if values.get("echo") and values.get("return_raw_tokens"):
@@ -76,6 +77,7 @@ async def test_each_field_kind_gets_its_widget_and_the_registry_help() -> None:
     app = SidebarHost()
     async with app.run_test(size=SIZE):
         sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
         expected = {"toggle": Switch, "int": Input, "float": Input, "text": Input, "choice": Select}
         for spec in FIELDS:
             editor = sidebar.editors[spec.name]
@@ -90,6 +92,7 @@ async def test_a_value_that_does_not_parse_is_shown_under_its_field() -> None:
     app = SidebarHost()
     async with app.run_test(size=SIZE) as pilot:
         sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
         for spec in FIELDS:
             if spec.kind not in ("int", "float"):
                 continue
@@ -240,6 +243,7 @@ async def test_more_list_items_than_boxes_are_not_dropped_silently() -> None:
     app = SidebarHost()
     async with app.run_test(size=SIZE) as pilot:
         sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
         sidebar.fill({"model": "m", "stop": ["a", "b", "c", "d", "e"]})
         await pilot.pause()
         values, _ = sidebar.read_fields()
@@ -253,3 +257,40 @@ async def test_more_list_items_than_boxes_are_not_dropped_silently() -> None:
         await pilot.pause()
         values, _ = sidebar.read_fields()
         assert values["stop"] == ["a", "b", "c"] and sidebar.error_text("stop") == ""
+
+
+ODD_VALUES = [
+    {},
+    {"temperature": 0.1, "top_p": 1, "seed": 0, "stop": ["\n\n", "a\\b", "", "END", "x", "y"]},
+    {"stream": False, "echo": True, "logprobs": 20, "n": 3, "user": "  spaced  "},
+    {"model": "  qwen-3-32b ", "max_tokens": "12abc", "grammar_root": "not-a-choice"},
+    {"stop": "one stop", "min_tokens": -4, "return_raw_tokens": True},
+]
+
+
+@pytest.mark.parametrize("values", ODD_VALUES)
+async def test_the_sidebar_reads_the_same_before_its_widgets_exist(values: dict[str, Any]) -> None:
+    """The editors are mounted after the app's first frame; a request built before then (a
+    send typed at once, the compare view) must be the one the widgets show afterwards."""
+    early = ParameterSidebar({"model": "llama3.1-8b"})
+    early.fill(values)
+    before = early.read_fields()
+    assert not any(editor.is_live for editor in early.editors.values())
+
+    app = SidebarHost({"model": "llama3.1-8b"})
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
+        sidebar.fill(values)
+        await pilot.pause()
+        assert sidebar.read_fields() == before
+
+    # ... and a value filled in before mounting is the one the widgets show.
+    app = SidebarHost({"model": "llama3.1-8b"})
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.query_one(ParameterSidebar)
+        sidebar.fill(values)  # possibly before the editors exist
+        await sidebar.editors_mounted()
+        await pilot.pause()
+        assert all(editor.is_live for editor in sidebar.editors.values())
+        assert sidebar.read_fields() == before

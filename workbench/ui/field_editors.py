@@ -44,13 +44,31 @@ def _rule_text(spec: FieldSpec, error: FieldValueError) -> str:
 class FieldEditor(Vertical):
     """One request field: its name, the widget(s) its kind calls for, and its error line.
 
-    Subclasses per kind implement :meth:`read` and :meth:`fill`; the sidebar only calls those.
+    Subclasses per kind implement :meth:`read_widgets`, :meth:`show_value` and
+    :meth:`value_shown`; the sidebar only calls :meth:`read` and :meth:`fill`.
+
+    An editor owns its value before its widgets exist: the sidebar mounts its editors after the
+    app's first frame (docs/benchmarks.md, startup), and until then :meth:`fill` keeps the value
+    and :meth:`read` answers from it, exactly as the widgets would once they show it.
     """
 
     def __init__(self, spec: FieldSpec) -> None:
         super().__init__(classes="field", id=f"field-{spec.name}")
         self.spec = spec
         self._shown_error = ""
+        self._value: Any = None
+        """The last value given to :meth:`fill`: what :meth:`read` answers while the widgets
+        do not exist."""
+        self._live = False
+        """True once the widgets exist (mounted): from then on they hold the value."""
+
+    def on_mount(self) -> None:
+        self._live = True
+        # The value is not new to the sidebar (it read it from here already): no Changed.
+        with self.prevent(Input.Changed, Switch.Changed, Select.Changed):
+            self.show_value(self._value)
+        if self._shown_error:
+            self._show_error_line(self._shown_error)
 
     def compose_label(self, text: str | None = None) -> ComposeResult:
         yield _tipped(Label(text or self.spec.name, classes="field-name"), self.spec.help)
@@ -58,17 +76,42 @@ class FieldEditor(Vertical):
     def compose_error(self) -> ComposeResult:
         yield Static("", classes="field-error", id=f"error-{self.spec.name}")
 
+    @property
+    def is_live(self) -> bool:
+        """True while the widgets exist and hold the value (not before the editor is mounted,
+        nor once the app, closing, has taken its widgets away)."""
+        return self._live and self.is_attached
+
     def read(self) -> tuple[Any, str | None]:
         """The field's value (None: not sent) and why the typed text cannot be used, if so."""
-        raise NotImplementedError
+        return self.read_widgets() if self.is_live else self.value_shown(self._value)
 
     def fill(self, value: Any) -> None:
         """Show ``value`` (a request value; None = empty)."""
+        self._value = value
+        if self.is_live:
+            self.show_value(value)
+
+    def read_widgets(self) -> tuple[Any, str | None]:
+        """:meth:`read` from the widgets."""
+        raise NotImplementedError
+
+    def show_value(self, value: Any) -> None:
+        """Put ``value`` into the widgets."""
+        raise NotImplementedError
+
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        """What :meth:`read_widgets` gives after :meth:`show_value` of ``value``."""
         raise NotImplementedError
 
     @property
     def first_control(self) -> Widget:
-        """The widget focus goes to when this field is revealed."""
+        """The widget focus goes to when this field is revealed (the editor itself until its
+        widgets exist)."""
+        return self.control_widget if self.is_live else self
+
+    @property
+    def control_widget(self) -> Widget:
         raise NotImplementedError
 
     def show_errors(self, messages: list[str]) -> bool:
@@ -77,10 +120,14 @@ class FieldEditor(Vertical):
         if text == self._shown_error:
             return False
         self._shown_error = text
+        if self.is_live:
+            self._show_error_line(text)
+        return True
+
+    def _show_error_line(self, text: str) -> None:
         line = self.query_one(".field-error", Static)
         line.update(Text(text))
-        line.set_class(bool(messages), "-shown")
-        return True
+        line.set_class(bool(text), "-shown")
 
     @property
     def error_text(self) -> str:
@@ -102,17 +149,22 @@ class ToggleEditor(FieldEditor):
     def switch(self) -> Switch:
         return self.query_one(Switch)
 
-    def read(self) -> tuple[Any, str | None]:
-        on_ = self.switch.value
+    def read_widgets(self) -> tuple[Any, str | None]:
+        return self._sent(self.switch.value)
+
+    def show_value(self, value: Any) -> None:
+        self.switch.value = bool(value)
+
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        return self._sent(bool(value))
+
+    def _sent(self, on_: bool) -> tuple[Any, str | None]:
         if self.spec.default is not None:
             return on_, None
         return (True if on_ else None), None
 
-    def fill(self, value: Any) -> None:
-        self.switch.value = bool(value)
-
     @property
-    def first_control(self) -> Widget:
+    def control_widget(self) -> Widget:
         return self.switch
 
 
@@ -132,17 +184,23 @@ class TextEditor(FieldEditor):
     def input(self) -> Input:
         return self.query_one(Input)
 
-    def read(self) -> tuple[Any, str | None]:
+    def read_widgets(self) -> tuple[Any, str | None]:
+        return self._parsed(self.input.value)
+
+    def show_value(self, value: Any) -> None:
+        show_start(self.input, _as_text(value))
+
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        return self._parsed(_as_text(value))
+
+    def _parsed(self, text: str) -> tuple[Any, str | None]:
         try:
-            return parse_text(self.spec, self.input.value), None
+            return parse_text(self.spec, text), None
         except FieldValueError as error:
             return None, _rule_text(self.spec, error)
 
-    def fill(self, value: Any) -> None:
-        show_start(self.input, "" if value is None else str(value))
-
     @property
-    def first_control(self) -> Widget:
+    def control_widget(self) -> Widget:
         return self.input
 
 
@@ -164,18 +222,24 @@ class ChoiceEditor(FieldEditor):
     def select(self) -> Select[str]:
         return self.query_one(Select)
 
-    def read(self) -> tuple[Any, str | None]:
+    def read_widgets(self) -> tuple[Any, str | None]:
         value = self.select.value
         return (value if isinstance(value, str) else None), None
 
-    def fill(self, value: Any) -> None:
-        if isinstance(value, str) and value in self.spec.choices:
+    def show_value(self, value: Any) -> None:
+        if self._offered(value):
             self.select.value = value
         else:
             self.select.clear()
 
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        return (value if self._offered(value) else None), None
+
+    def _offered(self, value: Any) -> bool:
+        return isinstance(value, str) and value in self.spec.choices
+
     @property
-    def first_control(self) -> Widget:
+    def control_widget(self) -> Widget:
         return self.select
 
 
@@ -209,17 +273,28 @@ class ListEditor(FieldEditor):
     def inputs(self) -> list[Input]:
         return list(self.query(Input))
 
-    def read(self) -> tuple[Any, str | None]:
-        items = [decode_escapes(box.value) for box in self.inputs if box.value]
-        items += self._overflow
-        return (items or None), None
+    def read_widgets(self) -> tuple[Any, str | None]:
+        return self._items_read([box.value for box in self.inputs], self._overflow)
 
-    def fill(self, value: Any) -> None:
+    def show_value(self, value: Any) -> None:
+        texts, self._overflow = self._boxes_for(value)
+        for box, text in zip(self.inputs, texts):
+            show_start(box, text)
+
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        return self._items_read(*self._boxes_for(value))
+
+    def _boxes_for(self, value: Any) -> tuple[list[str], list[str]]:
+        """The boxes' texts for a request value, and the items beyond the boxes."""
         items = [value] if isinstance(value, str) else list(value or [])
-        boxes = self.inputs
-        for number, box in enumerate(boxes):
-            show_start(box, encode_escapes(items[number]) if number < len(items) else "")
-        self._overflow = items[len(boxes) :]
+        count = self.spec.max_items or 1
+        texts = [encode_escapes(item) for item in items[:count]]
+        return texts + [""] * (count - len(texts)), items[count:]
+
+    @staticmethod
+    def _items_read(texts: list[str], overflow: list[str]) -> tuple[Any, str | None]:
+        items = [decode_escapes(text) for text in texts if text] + overflow
+        return (items or None), None
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # Not stopped: the sidebar re-checks on every change.
@@ -227,7 +302,7 @@ class ListEditor(FieldEditor):
             self._overflow = []
 
     @property
-    def first_control(self) -> Widget:
+    def control_widget(self) -> Widget:
         return self.inputs[0]
 
 
@@ -263,9 +338,12 @@ class ModelEditor(TextEditor):
         yield Static(self._note(), classes="models-note")
         yield from self.compose_error()
 
-    def read(self) -> tuple[Any, str | None]:
+    def read_widgets(self) -> tuple[Any, str | None]:
         # A model id never has meaningful spaces around it; a pasted one often does.
         return self.input.value.strip(), None
+
+    def value_shown(self, value: Any) -> tuple[Any, str | None]:
+        return _as_text(value).strip(), None
 
     @property
     def picker(self) -> Select[str]:
@@ -275,6 +353,8 @@ class ModelEditor(TextEditor):
         self.models = models
         self.models_live = live
         self.models_problem = None
+        if not self.is_live:  # compose() offers them
+            return
         self.input.suggester = SuggestFromList(models, case_sensitive=False)
         with self.prevent(Select.Changed):
             self.picker.set_options([(m, m) for m in models])
@@ -295,6 +375,8 @@ class ModelEditor(TextEditor):
         return "offline list"
 
     def _update_note(self) -> None:
+        if not self.is_live:  # compose() writes it
+            return
         self.query_one(".models-note", Static).update(Text(self._note()))
 
     @on(Select.Changed, "#model-list")
@@ -308,6 +390,11 @@ class ModelEditor(TextEditor):
                 show_start(self.input, event.value)
             with self.prevent(Select.Changed):
                 self.picker.clear()
+
+
+def _as_text(value: Any) -> str:
+    """How an input shows a request value (None: empty)."""
+    return "" if value is None else str(value)
 
 
 def show_start(box: Input, value: str) -> None:

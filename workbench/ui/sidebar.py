@@ -13,6 +13,7 @@ The app talks to the sidebar through its methods (``fill``, ``reset``, ``build_r
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Iterable
@@ -26,7 +27,7 @@ from textual.widgets import Input, Select, Static, Switch
 
 from workbench.api.fields import BUILTIN_DEFAULTS, FIELDS
 from workbench.api.request import CompletionRequest, FieldError, Prompt
-from workbench.ui.field_editors import FieldEditor, ModelEditor, editor_for, show_start
+from workbench.ui.field_editors import FieldEditor, ModelEditor, editor_for
 
 
 class ParameterSidebar(VerticalScroll):
@@ -84,17 +85,29 @@ A broken rule is shown under the field in red and sending is refused until it is
         """What "reset" goes back to: config ``[defaults]`` over the registry's defaults."""
         self.editors: dict[str, FieldEditor] = {spec.name: editor_for(spec) for spec in FIELDS}
         """One editor per registry field, by field name, in the registry's order."""
+        self._editors_mounted = asyncio.Event()
 
     # -- layout -------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Static("Parameters", classes="sidebar-title")
-        yield from self.editors.values()
 
     def on_mount(self) -> None:
         self.reset()
+        # The editors are three quarters of the app's widgets: styled and laid out before the
+        # first frame they made start-up 1.8x a plain Textual app's (docs/benchmarks.md). They
+        # hold their values until then (FieldEditor), so nothing waits for them.
+        self.call_after_refresh(self._mount_editors)
+
+    async def _mount_editors(self) -> None:
+        await self.mount_all(self.editors.values())
         for select in self.query(Select):
             self.watch(select, "expanded", partial(self._fit_open_list, select), init=False)
+        self._editors_mounted.set()
+
+    async def editors_mounted(self) -> None:
+        """Return once every field's widgets exist (a moment after the first frame)."""
+        await self._editors_mounted.wait()
 
     def _fit_open_list(self, select: Select[str], expanded: bool) -> None:
         """An open list stays inside the sidebar: the select is scrolled up as far as it goes,
@@ -217,6 +230,9 @@ A broken rule is shown under the field in red and sending is refused until it is
         editor = self.editors.get(field)
         if editor is None:
             return
+        if not editor.is_live:  # asked for in the first moments: once the widgets exist
+            self.call_after_refresh(self.reveal_field, field)
+            return
         self.display = True
         editor.first_control.focus(scroll_visible=False)
         # After the error lines have their height, so the field and its rule both show.
@@ -238,8 +254,8 @@ A broken rule is shown under the field in red and sending is refused until it is
         """Offer these models (fills an empty model field with the first)."""
         editor = self._model_editor
         editor.set_models(models, live=live)
-        if not editor.input.value.strip() and models:
-            show_start(editor.input, models[0])
+        if not editor.read()[0] and models:
+            editor.fill(models[0])
 
     def models_unavailable(self, reason: str) -> None:
         """The live list could not be fetched: the note under the model says why."""
