@@ -146,7 +146,9 @@ class LaneView(Vertical):
     LaneView > .lane-overrides {
         height: 1; border: none; padding: 0; background: $panel; color: $text-secondary;
     }
-    LaneView > .lane-overrides:focus { background: $primary 20%; }
+    /* Input:focus (a tall border) has the same specificity: without this line the border came
+       back whenever Input's own CSS was loaded after this (the compare view opened first). */
+    LaneView > .lane-overrides:focus { border: none; background: $primary 20%; }
     /* Two fixed rows: a message that changes with every key typed must not re-lay out the
        screen while lanes stream (the whole message is repeated when a send is refused). */
     LaneView > .lane-problem { color: $text-error; height: 2; display: none; }
