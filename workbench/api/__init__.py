@@ -51,14 +51,15 @@ _EXPORTS: dict[str, str] = {
     "StreamTruncatedError": "workbench.api.errors",
     "TextDelta": "workbench.api.types",
     "TimeInfo": "workbench.api.types",
-    "Timeouts": "workbench.api.client",
+    "Timeouts": "workbench.api.timeouts",
     "UnprocessableEntityError": "workbench.api.errors",
     "Usage": "workbench.api.types",
     "WorkbenchAPIError": "workbench.api.errors",
 }
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
-    from workbench.api.client import CompletionClient, CompletionStream, Timeouts, retry_notice
+    from workbench.api.client import CompletionClient, CompletionStream, retry_notice
+    from workbench.api.timeouts import Timeouts
     from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
     from workbench.api.errors import (
         APIConnectionError,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random as _random
+import ssl
 import time
 from dataclasses import dataclass
 from types import TracebackType
@@ -54,6 +55,7 @@ from workbench.api.retry import (
     should_retry_status,
 )
 from workbench.api.sse import ServerSentEvent, SSEDecoder, SSELimitError
+from workbench.api.timeouts import Timeouts
 from workbench.api.types import (
     ChoiceFinished,
     CompletionResult,
@@ -80,33 +82,6 @@ TOKENIZE_PATH = "/tokenize"
 USER_AGENT = f"workbench/{__version__}"
 # Upper bound on waiting for the end of the body after [DONE] (see CompletionClient._drain).
 DRAIN_AFTER_DONE_S = 1.0
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds. ``read`` is the longest silence allowed between two pieces of a response, so it
-    also catches a stream that stalls in the middle. The SDK's defaults: connect 5, read 60.
-
-    ``progress`` is the longest a response may go without *progress*, however busy the
-    connection looks: the response headers must arrive, a non-streamed body must be complete,
-    and a stream must deliver text, tokens or a finish within that many seconds of the last
-    progress. It catches a server that sends only keep-alive comments (or empty events, or a
-    body one byte at a time) forever. It is never shorter than ``read``. In a stream it is
-    checked as each piece arrives, so it can fire up to one ``read`` timeout late.
-    """
-
-    connect: float = 5.0
-    read: float = 60.0
-    write: float = 60.0
-    pool: float = 60.0
-    progress: float = 120.0
-
-    def to_httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
-
-    @property
-    def progress_s(self) -> float:
-        return max(self.progress, self.read)
-
 
 def encode_body(body: dict[str, Any]) -> bytes:
     """Compact JSON, UTF-8 kept as is (``ensure_ascii=False``), as the SDK sends it."""
@@ -212,8 +187,19 @@ class CompletionClient:
                 follow_redirects=False,
                 # HTTP(S)_PROXY must not capture requests to this machine (the simulator).
                 trust_env=not self.endpoint.is_loopback,
+                verify=self._tls_verification(),
             )
         return self._http
+
+    def _tls_verification(self) -> ssl.SSLContext | bool:
+        """Certificate checks for https (httpx's default: the certifi bundle). A plain http://
+        endpoint never uses TLS (every request goes to the base URL, redirects are not
+        followed), so it gets an empty context instead of loading the bundle: that took
+        ~20 ms and ~1 MB at start-up (docs/benchmarks.md). Empty, it trusts no certificate,
+        so if TLS were ever used it would fail closed."""
+        if self.endpoint.scheme == "https":
+            return True
+        return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
     async def __aenter__(self) -> CompletionClient:
         self._client()

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from typing import Mapping, Protocol
 from urllib.parse import urlsplit
 
-import httpx
-
 from workbench.api.errors import InvalidBaseURLError, InvalidHeaderError, MissingAPIKeyError
 
 CEREBRAS_BASE_URL = "https://api.cerebras.ai"
@@ -31,6 +29,12 @@ ENV_CUSTOM_HEADERS = "CEREBRAS_CUSTOM_HEADERS"
 # (httpx cannot encode anything else, and CR/LF would end the header).
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+
+# A DNS name of ASCII letters, digits and hyphens: a host httpx accepts as it is.
+_DNS_LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
+_PLAIN_HOST = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*\.?")
+_DOTTED_NUMBERS = re.compile(r"[0-9]+(?:\.[0-9]+)*\.?")
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]*")
 
 
 def split_credentials(url: str) -> tuple[str, str | None]:
@@ -100,15 +104,36 @@ def normalise_base_url(url: str) -> str:
     while path.endswith("/v1"):
         path = path[: -len("/v1")].rstrip("/")
     root = f"{parts.scheme}://{parts.netloc}{path}"
-    try:
+    if not _plainly_usable(root, hostname):
         # What the HTTP library will make of it: an unusable host (bad IDNA, stray
         # characters) fails here, with one line, rather than when the first request is sent.
-        httpx.URL(root)
-    except (httpx.InvalidURL, ValueError) as error:
-        raise InvalidBaseURLError(
-            f"Base URL {shown!r} is not a usable URL ({redact_url(str(error))}); {example}."
-        ) from None
+        import httpx  # only for unusual URLs: httpx is not imported at start-up otherwise
+
+        try:
+            httpx.URL(root)
+        except (httpx.InvalidURL, ValueError) as error:
+            raise InvalidBaseURLError(
+                f"Base URL {shown!r} is not a usable URL ({redact_url(str(error))}); {example}."
+            ) from None
     return root
+
+
+def _plainly_usable(root: str, hostname: str) -> bool:
+    """True when httpx is sure to accept ``root`` (visible ASCII, a plain DNS name or an IP
+    address as the host), so asking it can wait: importing httpx costs ~60 ms, and the TUI
+    checks its base URL before its first frame. A property test holds this to httpx's answer
+    (tests/test_endpoint_plain_urls.py)."""
+    if not _VISIBLE_ASCII.fullmatch(root):
+        return False
+    if _DOTTED_NUMBERS.fullmatch(hostname) or ":" in hostname:
+        # Numbers only (httpx reads four of them as IPv4) or an IPv6 literal: only a valid
+        # address is plain.
+        try:
+            ipaddress.ip_address(hostname.rstrip("."))
+        except ValueError:
+            return False
+        return not hostname.endswith(".")
+    return _PLAIN_HOST.fullmatch(hostname) is not None
 
 
 def _is_loopback_host(hostname: str) -> bool:

@@ -25,9 +25,8 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from workbench.api.client import CompletionClient, Timeouts
 from workbench.api.endpoint import ENV_API_KEY, ENV_BASE_URL, Endpoint
 from workbench.api.errors import (
     APIConnectionError,
@@ -37,6 +36,7 @@ from workbench.api.errors import (
     WorkbenchAPIError,
 )
 from workbench.api.request import RequestValidationError
+from workbench.api.timeouts import Timeouts
 from workbench.cli import (
     EXIT_API,
     EXIT_BROKEN_PIPE,
@@ -45,6 +45,9 @@ from workbench.cli import (
     EXIT_USAGE,
 )
 from workbench.terminal_text import visible_controls
+
+if TYPE_CHECKING:
+    from workbench.api.client import CompletionClient
 
 # -- terminal-safe text ------------------------------------------------------------------------
 #
@@ -348,6 +351,8 @@ def timeouts_from_args(args: argparse.Namespace) -> Timeouts:
 def make_client(endpoint: Endpoint, args: argparse.Namespace) -> CompletionClient:
     """A client with the ``--timeout`` and ``--retries`` the flags ask for, which says on
     stderr what it waits for before a retry (a 60 s Retry-After must not look like a hang)."""
+    from workbench.api.client import CompletionClient  # httpx: not before it is needed
+
     return CompletionClient(
         endpoint,
         timeouts=timeouts_from_args(args),
