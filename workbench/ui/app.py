@@ -25,7 +25,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual import events, on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -38,7 +39,7 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from workbench import paths
-from workbench.api.client import CompletionClient, Timeouts
+from workbench.api.timeouts import Timeouts
 from workbench.api.endpoint import Endpoint
 from workbench.api.request import CompletionRequest
 from workbench.api.types import CompletionResult, RateLimits
@@ -73,6 +74,9 @@ from workbench.ui.themes import (
     register_themes,
 )
 from workbench.ui.transcript import Transcript
+
+if TYPE_CHECKING:
+    from workbench.api.client import CompletionClient
 
 # Transcript flushes per second while streaming. Each one costs a full frame (layout and
 # redraw of the visible transcript, 10-20 ms on the benchmark machine), so 60 a second kept
@@ -129,6 +133,9 @@ class WorkbenchApp(App[None]):
     ]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
+    main_screen: MainScreen
+    """The screen with the panes (made by :meth:`get_default_screen`)."""
+
     def __init__(
         self,
         endpoint: Endpoint,
@@ -156,12 +163,9 @@ class WorkbenchApp(App[None]):
         self.fetch_models = fetch_models
         if ssh:
             self.animation_level = "none"
-        self.client = CompletionClient(
-            endpoint,
-            timeouts=timeouts or Timeouts(),
-            max_retries=max_retries,
-            on_retry=self._announce_retry,
-        )
+        self._timeouts = timeouts or Timeouts()
+        self._max_retries = max_retries
+        self._client: CompletionClient | None = None
         defaults = dict(self.config.defaults)
         profile_config = self.config.profile(profile)
         if profile_config is not None and profile_config.model:
@@ -186,10 +190,31 @@ class WorkbenchApp(App[None]):
         self.theme_problems = register_themes(self, builtins=(self.config.theme or "",))
         self.theme = initial_theme_name(self.config.theme, self.available_themes)
 
+    @property
+    def client(self) -> CompletionClient:
+        """The API client, made on first use. Its module brings httpx (≈50 ms of imports),
+        which the first frame does not need: it is imported in a thread once the app is on
+        screen (:meth:`load_models`), or here if something needs it sooner."""
+        if self._client is None:
+            from workbench.api.client import CompletionClient
+
+            self._client = CompletionClient(
+                self.endpoint,
+                timeouts=self._timeouts,
+                max_retries=self._max_retries,
+                on_retry=self._announce_retry,
+            )
+        return self._client
+
+    async def _tokenize(self, text: str) -> list[int] | None:
+        """The status bar's prompt counter asks the endpoint's tokenizer (through the client)."""
+        return await self.client.tokenize(text)
+
     # -- layout -------------------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen(id="_default")
+        self.main_screen = MainScreen(id="_default")
+        return self.main_screen
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -201,21 +226,24 @@ class WorkbenchApp(App[None]):
         yield StatusBar(id="status")
         yield Footer()
 
+    # The panes are found on the main screen, not the active one: a reply (the model list, a
+    # stream's end) can arrive while the session browser or the compare view is open.
+
     @property
     def transcript(self) -> Transcript:
-        return self.query_one(Transcript)
+        return self.main_screen.query_one(Transcript)
 
     @property
     def prompt_pane(self) -> PromptPane:
-        return self.query_one(PromptPane)
+        return self.main_screen.query_one(PromptPane)
 
     @property
     def sidebar(self) -> ParameterSidebar:
-        return self.query_one(ParameterSidebar)
+        return self.main_screen.query_one(ParameterSidebar)
 
     @property
     def status_bar(self) -> StatusBar:
-        return self.query_one(StatusBar)
+        return self.main_screen.query_one(StatusBar)
 
     async def on_mount(self) -> None:
         status = self.status_bar
@@ -223,7 +251,7 @@ class WorkbenchApp(App[None]):
         where = self.endpoint.host
         status.endpoint = f"{self.profile_name} · {where}" if self.profile_name else where
         status.model = self.sidebar.model
-        status.tokenizer = self.client.tokenize
+        status.tokenizer = self._tokenize
         status.measure_prompt(self._prompt_draft)
         for theme_problem in self.theme_problems:
             self._tell(str(theme_problem), title="Theme not loaded", severity="warning")
@@ -236,10 +264,6 @@ class WorkbenchApp(App[None]):
             )
         self.prompt_pane.editor.focus()
         self.prompt_pane.older_prompts = self._recent_prompts
-        if self.fetch_models:
-            # At once: with no model configured, the first model listed becomes the default,
-            # and a prompt sent before the list arrives would have none.
-            self.load_models()
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
@@ -252,6 +276,11 @@ class WorkbenchApp(App[None]):
         # The TUI's entry point turns the collector off while the app is built (workbench.cli.tui):
         # nothing built before the first frame is garbage.
         gc.enable()
+        if self.fetch_models:
+            # Right after the first frame, not before it: opening the HTTP client (httpx's
+            # transport, its imports) held the first frame back by ~40 ms. Still at once: with
+            # no model configured the first model listed becomes the default.
+            self.load_models()
         self.set_timer(SETTLE_S, self._settle)
 
     def _settle(self) -> None:
@@ -260,7 +289,8 @@ class WorkbenchApp(App[None]):
 
     async def on_unmount(self) -> None:
         await self.saves.drain()  # no save is lost when the app closes
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     def _new_session(self) -> Session:
         """An empty session, autosaved with the first exchange. Offline sessions say so (the
@@ -286,9 +316,15 @@ class WorkbenchApp(App[None]):
     @work(group="models", exclusive=True, exit_on_error=False)
     async def load_models(self) -> None:
         """Fill the model list from /v1/models; the seed list stays when that fails."""
+        # The client's imports run in a thread, so keys typed meanwhile are still drawn.
+        await asyncio.to_thread(import_module, "workbench.api.client")
         models = await self.client.list_models()
-        if models:
+        if models and self._main_panes_present():
             self.sidebar.set_models(tuple(models), live=True)
+
+    def _main_panes_present(self) -> bool:
+        """False once the app, closing, has taken its widgets down (a late reply is dropped)."""
+        return bool(self.main_screen.query(ParameterSidebar))
 
     # -- sending ------------------------------------------------------------------------------
 
@@ -390,7 +426,7 @@ class WorkbenchApp(App[None]):
         """The one place a request's end is handled: complete, failed or cancelled."""
         worker = event.worker
         if worker.group == "models":
-            if event.state == WorkerState.ERROR:
+            if event.state == WorkerState.ERROR and self._main_panes_present():
                 self.sidebar.models_unavailable(error_message(worker.error))  # type: ignore[arg-type]
             return
         if worker not in self._runs or event.state not in (
@@ -755,7 +791,7 @@ class WorkbenchApp(App[None]):
         """Colour (or stop colouring) every generated token by its probability."""
         transcript = self.transcript
         transcript.show_probabilities = not transcript.show_probabilities
-        legend = self.query_one(ProbabilityLegend)
+        legend = self.main_screen.query_one(ProbabilityLegend)
         legend.shown = transcript.show_probabilities
         values, _ = self.sidebar.read_fields()
         if (
