@@ -286,6 +286,15 @@ class WorkbenchApp(App[None]):
     def _settle(self) -> None:
         # Deriving the variables of Textual's own themes takes ~30 ms: after the first keys.
         register_builtin_themes(self)
+        # The sidebar's editors and the themes were built after the first frame: they live as
+        # long as the app too, so out of the collector's sight with the rest.
+        self._freeze_lasting_objects()
+
+    def _freeze_lasting_objects(self) -> None:
+        """gc.freeze() what start-up built (see _after_first_frame) — unless a request is
+        already running, whose garbage must stay collectable."""
+        if not self._runs:
+            gc.freeze()
 
     async def on_unmount(self) -> None:
         await self.saves.drain()  # no save is lost when the app closes
@@ -318,6 +327,7 @@ class WorkbenchApp(App[None]):
         """Fill the model list from /v1/models; the seed list stays when that fails."""
         # The client's imports run in a thread, so keys typed meanwhile are still drawn.
         await asyncio.to_thread(import_module, "workbench.api.client")
+        self._freeze_lasting_objects()  # the modules just imported stay for good
         models = await self.client.list_models()
         if models and self._main_panes_present():
             self.sidebar.set_models(tuple(models), live=True)
