@@ -20,3 +20,16 @@ def test_the_tui_starts_without_the_http_client_or_the_highlighter() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_client_does_not_load_httpx_command_line_tool() -> None:
+    """httpx imports click, rich.syntax and pygments for its own CLI when click is installed;
+    the workbench never runs that tool (2.5 MB less, docs/benchmarks.md)."""
+    probe = (
+        "import sys\n"
+        "import workbench.api.client\n"
+        "loaded = [name for name in ('click', 'pygments', 'httpx._main') if sys.modules.get(name)]\n"
+        "print(sorted(loaded))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -5,8 +5,16 @@ Nothing here imports Textual: the client is usable from the CLI, tests and scrip
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+# httpx's package imports its own command-line tool (``httpx._main``: click, rich.syntax and
+# pygments' lexer table) whenever click happens to be installed — 2.5 MB and ~20 ms that this
+# process never uses (docs/benchmarks.md, memory). Marking the module absent makes httpx's
+# ``from ._main import main`` fail, which httpx handles (its ``main`` then explains itself).
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[assignment]
 
 # Loaded on first use (PEP 562): ``import workbench.api.request`` runs this file first, and
 # importing the client here would pull httpx (≈60 ms) into every start, even the TUI's first
@@ -59,7 +67,6 @@ _EXPORTS: dict[str, str] = {
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from workbench.api.client import CompletionClient, CompletionStream, retry_notice
-    from workbench.api.timeouts import Timeouts
     from workbench.api.endpoint import CEREBRAS_BASE_URL, Endpoint
     from workbench.api.errors import (
         APIConnectionError,
@@ -87,6 +94,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from workbench.api.limits import Limits
     from workbench.api.request import CompletionRequest, FieldError, RequestValidationError
     from workbench.api.retry import RetryPolicy
+    from workbench.api.timeouts import Timeouts
     from workbench.api.types import (
         Choice,
         ChoiceFinished,
