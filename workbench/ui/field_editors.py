@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.suggester import SuggestFromList
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from workbench.api.fields import (
@@ -61,6 +61,7 @@ class FieldEditor(Vertical):
         do not exist."""
         self._live = False
         """True once the widgets exist (mounted): from then on they hold the value."""
+        self._line_mounted: AwaitMount | None = None
 
     def on_mount(self) -> None:
         self._live = True
@@ -72,9 +73,6 @@ class FieldEditor(Vertical):
 
     def compose_label(self, text: str | None = None) -> ComposeResult:
         yield _tipped(Label(text or self.spec.name, classes="field-name"), self.spec.help)
-
-    def compose_error(self) -> ComposeResult:
-        yield Static("", classes="field-error", id=f"error-{self.spec.name}")
 
     @property
     def is_live(self) -> bool:
@@ -124,8 +122,21 @@ class FieldEditor(Vertical):
             self._show_error_line(text)
         return True
 
+    async def error_line_mounted(self) -> None:
+        """Return once the error line, if one is being made, is in place."""
+        if self._line_mounted is not None:
+            await self._line_mounted
+
     def _show_error_line(self, text: str) -> None:
-        line = self.query_one(".field-error", Static)
+        # The line is made the first time a rule is broken: most fields never need one, and
+        # every widget costs memory and start-up time (docs/benchmarks.md).
+        lines = self.query(".field-error").results(Static)
+        line = next(lines, None)
+        if line is None:
+            if not text:
+                return
+            line = Static("", classes="field-error", id=f"error-{self.spec.name}")
+            self._line_mounted = self.mount(line)
         line.update(Text(text))
         line.set_class(bool(text), "-shown")
 
@@ -143,7 +154,6 @@ class ToggleEditor(FieldEditor):
         with Horizontal(classes="switch-row"):
             yield Switch(id=self.spec.name, tooltip=self.spec.help)
             yield _tipped(Label(self.spec.name), self.spec.help)
-        yield from self.compose_error()
 
     @property
     def switch(self) -> Switch:
@@ -178,7 +188,6 @@ class TextEditor(FieldEditor):
         yield Input(
             id=self.spec.name, compact=True, placeholder=self.placeholder, tooltip=self.spec.help
         )
-        yield from self.compose_error()
 
     @property
     def input(self) -> Input:
@@ -216,7 +225,6 @@ class ChoiceEditor(FieldEditor):
             prompt="(none)",
             tooltip=self.spec.help,
         )
-        yield from self.compose_error()
 
     @property
     def select(self) -> Select[str]:
@@ -261,7 +269,6 @@ class ListEditor(FieldEditor):
                 placeholder=f"{self.spec.name} {number + 1}{hint}",
                 tooltip=self.spec.help,
             )
-        yield from self.compose_error()
 
     def __init__(self, spec: FieldSpec) -> None:
         super().__init__(spec)
@@ -336,7 +343,6 @@ class ModelEditor(TextEditor):
             [(m, m) for m in self.models], id="model-list", compact=True, prompt="pick a model…"
         )
         yield Static(self._note(), classes="models-note")
-        yield from self.compose_error()
 
     def read_widgets(self) -> tuple[Any, str | None]:
         # A model id never has meaningful spaces around it; a pasted one often does.

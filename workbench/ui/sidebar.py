@@ -201,7 +201,11 @@ A broken rule is shown under the field in red and sending is refused until it is
             if editor.show_errors(by_field.get(name, [])) and editor.has_focus_within:
                 # The rule just appeared (or grew) under the field being edited: keep all of it
                 # in sight, not cut off at the sidebar's bottom edge.
-                self.call_after_refresh(self.scroll_to_widget, editor, animate=False)
+                self.call_later(self._keep_in_sight, editor)
+
+    async def _keep_in_sight(self, editor: FieldEditor) -> None:
+        await editor.error_line_mounted()  # a field's first rule makes its error line
+        self.call_after_refresh(self.scroll_to_widget, editor, animate=False)
 
     def show_server_error(self, field: str | None, message: str) -> bool:
         """Mark ``field`` with a rule the server gave (a 400 naming it); False when the name
@@ -236,7 +240,7 @@ A broken rule is shown under the field in red and sending is refused until it is
         self.display = True
         editor.first_control.focus(scroll_visible=False)
         # After the error lines have their height, so the field and its rule both show.
-        self.call_after_refresh(self.scroll_to_widget, editor, animate=False)
+        self.call_later(self._keep_in_sight, editor)
 
     # -- models -------------------------------------------------------------------------------
 
