@@ -64,26 +64,30 @@ class StatusBar(Horizontal):
     StatusBar > SpeedHistory { color: $text-accent; }
     """
 
-    offline: reactive[bool] = reactive(False)
+    # Every field is shown by a child label that its watcher updates: the bar itself need not
+    # repaint. (A repaint of the whole bar, one row the width of the screen, made the next frame
+    # redraw every widget above it too — the sidebar included — whenever the transcript changed
+    # in the same frame: docs/benchmarks.md, display lag.)
+    offline: reactive[bool] = reactive(False, repaint=False)
     """True when requests go to the built-in simulator (shows the OFFLINE SIMULATOR badge)."""
 
-    endpoint: reactive[str] = reactive("")
+    endpoint: reactive[str] = reactive("", repaint=False)
     """Profile name and host, e.g. ``cerebras · api.cerebras.ai``."""
 
-    model: reactive[str] = reactive("")
+    model: reactive[str] = reactive("", repaint=False)
     """The model the next request will use."""
 
-    live_rate: reactive[float | None] = reactive(None)
+    live_rate: reactive[float | None] = reactive(None, repaint=False)
     """Tokens per second of the stream in flight (None when idle)."""
 
-    last_rate: reactive[float | None] = reactive(None)
+    last_rate: reactive[float | None] = reactive(None, repaint=False)
     """Tok/s of the last finished exchange, shown while idle (whose: :attr:`last_source`)."""
 
-    last_source: reactive[SpeedSource | None] = reactive("client")
+    last_source: reactive[SpeedSource | None] = reactive("client", repaint=False)
     """Whose figure :attr:`last_rate` is: the client's, or the server's when the output was
     too short for the client to time; None when neither had one."""
 
-    quota: reactive[str] = reactive("")
+    quota: reactive[str] = reactive("", repaint=False)
     """Rate-limit remaining, when the server sends the headers."""
 
     def __init__(self, *, id: str | None = None) -> None:
