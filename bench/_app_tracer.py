@@ -122,13 +122,41 @@ def _lower_slow_callback_threshold() -> None:
         loop.slow_callback_duration = 0.01
 
 
+def _log_collections() -> None:
+    """Log every garbage collection that takes over 1 ms (a full one can hold a frame back)."""
+    import gc
+
+    started: list[float] = []
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.monotonic()]
+        elif started:
+            duration = time.monotonic() - started[0]
+            if duration > 0.001:
+                label = f"gc generation {info['generation']} ({info['collected']} collected)"
+                _LOG.write(f"{started[0]:.6f} {duration:.6f} {label}\n")
+
+    gc.callbacks.append(callback)
+
+
 def main() -> int:
     mark("interpreter up")
+    _log_collections()
     if os.environ.get("PYTHONASYNCIODEBUG"):
         _SlowCallbackLog().install()
     import workbench.cli
+    from workbench.cli.tui import FRAME_RATE_CAP
 
     mark("workbench.cli imported")
+    # The hooks import Textual before the TUI's entry point would set its frame rate cap
+    # (read once, at import): set it here as that entry point does, or a traced app draws at
+    # Textual's default 60 fps and its frames look up to 30 ms late.
+    if "TEXTUAL_FPS" not in os.environ:
+        os.environ["TEXTUAL_FPS"] = FRAME_RATE_CAP
+        import textual.constants  # noqa: F401
+
+        del os.environ["TEXTUAL_FPS"]
     install_hooks()
     mark("hooks installed (workbench.ui.app, textual imported)")
     return int(workbench.cli.main(sys.argv[1:]) or 0)

@@ -638,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         "(default scenarios: 20,000 tok @ 10,000 tok/s, local and SSH)",
     )
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
-    parser.add_argument("--only", choices=("fast", "slow", "local", "compare"), help="a subset of the scenarios")
+    parser.add_argument("--only", choices=("fast", "slow", "local", "ssh", "compare"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument("--write-docs", action="store_true", help="put the table into docs/benchmarks.md")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="one run of the first scenario under py-spy; collapsed stacks to FILE")
@@ -653,6 +653,8 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = tuple(s for s in SCENARIOS if s.lanes > 1 or (s.rate == 10_000 and not s.ssh))
     elif args.only == "local":
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
+    elif args.only == "ssh":
+        scenarios = tuple(s for s in SCENARIOS if s.ssh)
     use_standin_sim = args.standin_sim or not _workbench_sim_importable()
     if args.vs:
         if args.only is None:
