@@ -164,7 +164,7 @@ def test_ssh_mode_from_the_flag_or_the_environment(
     app = build_app(parse(*argv), environ, Target(endpoint, False, None), endpoint, config, [])
     assert app.ssh is ssh
     assert (app.animation_level == "none") is ssh
-    assert app.flush_hz == (10.0 if ssh else 20.0)
+    assert app.flush_hz == (15.0 if ssh else 20.0)
 
 
 # -- how the TUI ends: never 0 after a crash, nothing unsaved left unsaid (issue 8, item 8) ------

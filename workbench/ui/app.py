@@ -83,9 +83,11 @@ if TYPE_CHECKING:
 # the UI thread busy and key presses waited behind frames (median 40-60 ms); 20 a second
 # leaves room for keys (median ≈4 ms) with the same CPU. The last text is drawn at once
 # whatever the rate. Over SSH fewer, larger updates also cut the bytes sent to the terminal
-# (design.md: "lower flush rate while streaming").
+# (design.md: "lower flush rate while streaming"). It was 10: that cut the bytes to 0.24 MB per
+# 20,000 tokens but put the last token ~22 ms behind (1.9x the plain-Textual reference); at 15
+# it is 0.84x, with 0.42 MB (the target is 0.6) — docs/benchmarks.md, 2026-12-01.
 LOCAL_FLUSH_HZ = 20.0
-SSH_FLUSH_HZ = 10.0
+SSH_FLUSH_HZ = 15.0
 # The start-up work that the first screen does not need runs this long after the first frame.
 SETTLE_S = 0.25
 # How long after a key press the stream's flushes wait, so the key is drawn first.
