@@ -232,3 +232,39 @@ def test_a_regex_that_may_backtrack_exponentially_is_a_warning_with_its_line(tmp
     (warning,) = spec.warnings
     assert warning.startswith(f"{path}:21: warning: regex '^(\\\\w+\\\\s?)+$': nested unbounded repetition")
     assert load_eval(write(tmp_path, GOOD)).warnings == ()
+
+
+@pytest.mark.parametrize("which", ["eval", "prompt_file", "cases_file"])
+def test_a_fifo_named_anywhere_is_refused_not_waited_on(tmp_path: Path, which: str) -> None:
+    """Opening a FIFO for reading waits for a writer: an eval file, its prompt_file or its
+    cases_file that is one must be refused at once, with the file's name."""
+    import os
+    import threading
+
+    names = {"eval": "eval.toml", "prompt_file": "prompt.txt", "cases_file": "cases.csv"}
+    (tmp_path / "prompt.txt").write_text("Q: {{question}}", encoding="utf-8")
+    (tmp_path / "cases.csv").write_text("question\nx\n", encoding="utf-8")
+    path = tmp_path / "eval.toml"
+    if which != "eval":
+        write(tmp_path, 'prompt_file = "prompt.txt"\ncases_file = "cases.csv"\n[defaults]\nmodel = "m"\n')
+    target = tmp_path / names[which]
+    target.unlink(missing_ok=True)
+    os.mkfifo(target)
+    outcome: list[BaseException | None] = []
+
+    def load() -> None:
+        try:
+            load_eval(path)
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            outcome.append(error)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    if worker.is_alive():
+        with open(target, "wb"):  # let the blocked open return, then fail the test
+            pass
+        pytest.fail(f"load_eval waited on the FIFO named as {which}")
+    assert isinstance(outcome[0], EvalFileError), outcome
+    assert "FIFO" in str(outcome[0]) or "not a file" in str(outcome[0]), str(outcome[0])
