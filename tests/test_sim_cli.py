@@ -105,3 +105,15 @@ def test_sigterm_stops_it_cleanly() -> None:
             process.wait()
     assert process.returncode == 0, err
     assert "stopped" in out
+
+
+def test_an_empty_host_is_a_usage_error_not_an_unusable_url() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "workbench", "sim", "--host", "", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+    assert completed.returncode == 2
+    assert "--host must be an address" in completed.stderr
+    assert "http://:" not in completed.stdout

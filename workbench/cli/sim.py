@@ -96,6 +96,9 @@ def handle(args: argparse.Namespace) -> int:
     from workbench.sim import SimServer
 
     try:
+        if not args.host.strip():
+            # An empty host binds every interface, and the URL printed would be http://:PORT.
+            raise ValueError("--host must be an address or a name (0.0.0.0 for every interface)")
         port = _port(str(args.port))
         rate = _rate(str(args.rate))
         fault_times = _times(args.fault_times)
