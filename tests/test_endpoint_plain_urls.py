@@ -60,18 +60,3 @@ def test_unusual_hosts_are_still_checked_by_httpx(url: str) -> None:
     else:
         with pytest.raises(InvalidBaseURLError):
             normalise_base_url(url)
-
-
-def test_plain_urls_are_accepted_without_importing_httpx() -> None:
-    import subprocess
-    import sys
-
-    probe = (
-        "import sys\n"
-        "from workbench.api.endpoint import normalise_base_url\n"
-        "for url in ('http://127.0.0.1:8080/v1', 'https://api.cerebras.ai', 'http://[::1]:9/'):\n"
-        "    normalise_base_url(url)\n"
-        "print('httpx' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
