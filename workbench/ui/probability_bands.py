@@ -97,6 +97,11 @@ class TokenBands:
         self._bands.append(band(probability))
         self._offset += len(display_text(token))
 
+    def covered(self) -> int:
+        """The character offset up to which tokens are known (the rows before it are final)."""
+        self._catch_up()
+        return self._offset
+
     def spans(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(start, end, band) of the tokens over characters [start, end) of the block."""
         self._catch_up()

@@ -465,15 +465,24 @@ bottom to follow again.
         bar_state = self._bar_state(entry)
         matches = self._matches_by_block.get(id(block))
         current = self._match_index if matches else -1
+        text, start = block.content.row(index)
+        # A row's token colours are final once the tokens cover its last character; until
+        # then how far they reach is part of what is drawn.
+        banded = -1
+        if self.show_probabilities and block.bands is not None:
+            banded = min(block.bands.covered(), start + len(text))
+        # Keyed on the row's own text (not on the block's growth): while a block streams, its
+        # finished rows stay drawn and only the tail row is drawn again.
         key = (
             block,
             block.version,
             index,
+            text,
             width,
             bar_state,
             current,
             self._search_query,
-            self.show_probabilities,
+            banded,
         )
         strip = self._strips.get(key)
         if strip is None:
