@@ -212,6 +212,7 @@ bottom to follow again.
         self._search_query = ""
         self._exchange_count = 0
         self._measure_scheduled = False
+        self._drawing = False  # inside render_lines: rows for the screen, not for the mouse
         if hint:
             self._add_entry(Hint(hint))
 
@@ -451,7 +452,11 @@ bottom to follow again.
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._prepare_visible()
-        return super().render_lines(crop)
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -497,7 +502,13 @@ bottom to follow again.
             if end > start:
                 before, chosen, after = strip.divide([start, end, strip.cell_length])
                 strip = Strip.join([before, chosen.apply_style(selected), after])
-        # Offsets tell the screen which row and column a mouse position is (text selection).
+        if self._drawing:
+            # Drawn rows keep the few shared styles of their segments: offsets would give every
+            # segment a style of its own, which Textual's per-style caches (the truecolor filter,
+            # the escape codes) then miss on every frame of a stream.
+            return strip
+        # Asked for one row (the screen finding the text under the mouse, for selection): the
+        # offsets tell it which row and column a mouse position is.
         return strip.apply_offsets(0, row)
 
     ALLOW_SELECT = True
