@@ -484,6 +484,11 @@ class ExchangeView(Entry):
         if delta.logprobs:
             view = self._choice(delta.index)
             view.logprobs = merge_logprobs(view.logprobs, delta.logprobs)
+            bands = view.output.block.bands
+            if bands is not None and self.transcript is not None and self.transcript.show_probabilities:
+                # Band the tokens as they arrive, between frames: the frame that shows the
+                # last token then has only the last chunk's tokens left to band.
+                bands.catch_up()
 
     @property
     def has_pending(self) -> bool:
