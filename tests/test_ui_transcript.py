@@ -216,6 +216,25 @@ async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_pi
         assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]
 
 
+async def test_dragging_the_mouse_over_drawn_rows_selects_their_text() -> None:
+    """Rows are drawn without per-cell offsets (cheaper frames); the screen still finds the
+    row and column under the mouse, so a drag selects what it went over."""
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        request, result = _recorded(0)
+        await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        widget, offset = app.screen.get_widget_and_offset_at(8, 1)
+        assert widget is transcript and offset is not None and (offset.x, offset.y) == (8, 1)
+        await pilot.mouse_down(Transcript, offset=(3, 1))
+        await pilot.hover(Transcript, offset=(10, 1))
+        await pilot.mouse_up(Transcript, offset=(10, 1))
+        assert app.screen.get_selected_text() == "▶ prompt"
+
+
 def test_fit_items_drops_the_least_important_first_then_cuts() -> None:
     from workbench.ui.metrics_format import fit_items
 

@@ -151,6 +151,9 @@ class Block:
         self.span_starts: list[int] = []
         self.span_reach = 0  # the longest span: how far back a row must look for spans
         self.visible = visible
+        # Bumped when drawn rows may change other than by text growing at the end (new text,
+        # a role, styles); an append leaves it alone: the transcript keys each drawn row on
+        # its own text, so a streaming flush redraws only the tail row, not the whole block.
         self.version = 0
         self.fit: list[tuple[int, str]] | None = None
         self._fit_width = 0
@@ -169,7 +172,6 @@ class Block:
 
     def append(self, text: str) -> None:
         self.content.append(text)
-        self.version += 1
 
     def set_fit(self, items: list[tuple[int, str]]) -> None:
         self.fit = items
@@ -482,6 +484,11 @@ class ExchangeView(Entry):
         if delta.logprobs:
             view = self._choice(delta.index)
             view.logprobs = merge_logprobs(view.logprobs, delta.logprobs)
+            bands = view.output.block.bands
+            if bands is not None and self.transcript is not None and self.transcript.show_probabilities:
+                # Band the tokens as they arrive, between frames: the frame that shows the
+                # last token then has only the last chunk's tokens left to band.
+                bands.catch_up()
 
     @property
     def has_pending(self) -> bool:

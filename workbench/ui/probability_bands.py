@@ -69,7 +69,8 @@ class TokenBands:
         self._offset = lead
         self._whole = False  # the per-token list shape (llama.cpp) is read once, at the end
 
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
+        """Read the tokens that arrived since the last call (cheap when none did)."""
         logprobs = self._source()
         if not isinstance(logprobs, dict):
             return
@@ -97,9 +98,14 @@ class TokenBands:
         self._bands.append(band(probability))
         self._offset += len(display_text(token))
 
+    def covered(self) -> int:
+        """The character offset up to which tokens are known (the rows before it are final)."""
+        self.catch_up()
+        return self._offset
+
     def spans(self, start: int, end: int) -> list[tuple[int, int, int]]:
         """(start, end, band) of the tokens over characters [start, end) of the block."""
-        self._catch_up()
+        self.catch_up()
         starts = self._starts
         out: list[tuple[int, int, int]] = []
         position = max(0, bisect_right(starts, start) - 1)

@@ -212,6 +212,7 @@ bottom to follow again.
         self._search_query = ""
         self._exchange_count = 0
         self._measure_scheduled = False
+        self._drawing = False  # inside render_lines: rows for the screen, not for the mouse
         if hint:
             self._add_entry(Hint(hint))
 
@@ -451,7 +452,11 @@ bottom to follow again.
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._prepare_visible()
-        return super().render_lines(crop)
+        self._drawing = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._drawing = False
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -465,15 +470,24 @@ bottom to follow again.
         bar_state = self._bar_state(entry)
         matches = self._matches_by_block.get(id(block))
         current = self._match_index if matches else -1
+        text, start = block.content.row(index)
+        # A row's token colours are final once the tokens cover its last character; until
+        # then how far they reach is part of what is drawn.
+        banded = -1
+        if self.show_probabilities and block.bands is not None:
+            banded = min(block.bands.covered(), start + len(text))
+        # Keyed on the row's own text (not on the block's growth): while a block streams, its
+        # finished rows stay drawn and only the tail row is drawn again.
         key = (
             block,
             block.version,
             index,
+            text,
             width,
             bar_state,
             current,
             self._search_query,
-            self.show_probabilities,
+            banded,
         )
         strip = self._strips.get(key)
         if strip is None:
@@ -488,7 +502,13 @@ bottom to follow again.
             if end > start:
                 before, chosen, after = strip.divide([start, end, strip.cell_length])
                 strip = Strip.join([before, chosen.apply_style(selected), after])
-        # Offsets tell the screen which row and column a mouse position is (text selection).
+        if self._drawing:
+            # Drawn rows keep the few shared styles of their segments: offsets would give every
+            # segment a style of its own, which Textual's per-style caches (the truecolor filter,
+            # the escape codes) then miss on every frame of a stream.
+            return strip
+        # Asked for one row (the screen finding the text under the mouse, for selection): the
+        # offsets tell it which row and column a mouse position is.
         return strip.apply_offsets(0, row)
 
     ALLOW_SELECT = True
