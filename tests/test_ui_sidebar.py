@@ -294,3 +294,18 @@ async def test_the_sidebar_reads_the_same_before_its_widgets_exist(values: dict[
         await pilot.pause()
         assert all(editor.is_live for editor in sidebar.editors.values())
         assert sidebar.read_fields() == before
+
+
+class RevealAtMount(SidebarHost):
+    def on_mount(self) -> None:
+        sidebar = self.query_one(ParameterSidebar)
+        assert not sidebar.editors["temperature"].is_live  # the editors come after a frame
+        sidebar.reveal_field("temperature")
+
+
+async def test_a_field_revealed_before_its_widgets_exist_gets_focus_once_they_do() -> None:
+    app = RevealAtMount()
+    async with app.run_test(size=SIZE) as pilot:
+        sidebar = app.query_one(ParameterSidebar)
+        await sidebar.editors_mounted()
+        await wait_for(pilot, lambda: app.focused is sidebar.editors["temperature"].first_control)

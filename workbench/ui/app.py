@@ -24,8 +24,8 @@ import shlex
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from textual import events, on, work

@@ -235,12 +235,16 @@ A broken rule is shown under the field in red and sending is refused until it is
         if editor is None:
             return
         if not editor.is_live:  # asked for in the first moments: once the widgets exist
-            self.call_after_refresh(self.reveal_field, field)
+            self.call_later(self._reveal_when_mounted, field)
             return
         self.display = True
         editor.first_control.focus(scroll_visible=False)
         # After the error lines have their height, so the field and its rule both show.
         self.call_later(self._keep_in_sight, editor)
+
+    async def _reveal_when_mounted(self, field: str) -> None:
+        await self.editors_mounted()
+        self.reveal_field(field)
 
     # -- models -------------------------------------------------------------------------------
 
