@@ -16,12 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.sessions.fsutil import open_regular
+from workbench.sessions.fsutil import read_start
 
 MAX_CASES_FILE_BYTES = 50 * 1024 * 1024
 MAX_CASES = 100_000
@@ -51,9 +50,7 @@ def read_cases_file(path: Path) -> list[RawCase]:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".jsonl", ".ndjson"):
         raise CasesFileError(f"cases_file must end in .csv or .jsonl, not {path.name!r}", 1)
-    # Never a FIFO or a device: opening one would wait for a writer forever.
-    with os.fdopen(open_regular(path), "rb") as handle:
-        data = handle.read(MAX_CASES_FILE_BYTES + 1)
+    data = read_start(path, MAX_CASES_FILE_BYTES)  # never a FIFO: it would wait for a writer
     if len(data) > MAX_CASES_FILE_BYTES:
         raise CasesFileError(f"larger than {MAX_CASES_FILE_BYTES // (1024 * 1024)} MB", 1)
     try:

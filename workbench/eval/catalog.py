@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, load_eval_data
-from workbench.sessions.fsutil import open_regular
+from workbench.sessions.fsutil import read_start
 
 EVALS_DIR = "evals"
 EVAL_SUFFIX = ".eval.toml"
@@ -76,9 +76,7 @@ class EvalSummary:
 def summarise_eval(path: Path, modified_ts: float = 0.0) -> EvalSummary:
     """Load one eval file (never following it into a FIFO or a device) and summarise it."""
     try:
-        fd = open_regular(path)
-        with os.fdopen(fd, "rb") as handle:
-            data = handle.read(MAX_EVAL_FILE_BYTES + 1)  # the loader reports "larger than"
+        data = read_start(path, MAX_EVAL_FILE_BYTES)  # the loader reports "larger than"
         spec = load_eval_data(data, path)
     except EvalFileError as error:
         # The line in this file, or the file it names (prompt_file, cases_file) and its line.

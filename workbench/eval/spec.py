@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from workbench.eval.assertions import (
 from workbench.eval.cases_file import CasesFileError, RawCase, read_cases_file
 from workbench.eval.locate import KeyLines
 from workbench.eval.template import Template, TemplateError, parse
-from workbench.sessions.fsutil import open_regular
+from workbench.sessions.fsutil import read_start
 
 SCHEMA_VERSION = 1
 MAX_EVAL_FILE_BYTES = 10 * 1024 * 1024
@@ -131,8 +130,7 @@ class _Loader:
             data = self.data
         else:
             try:
-                with os.fdopen(open_regular(self.path), "rb") as handle:
-                    data = handle.read(MAX_EVAL_FILE_BYTES + 1)
+                data = read_start(self.path, MAX_EVAL_FILE_BYTES)
             except OSError as error:
                 raise EvalFileError(self.shown, 1, f"cannot read: {error.strerror or error}") from None
         if len(data) > MAX_EVAL_FILE_BYTES:
@@ -214,9 +212,7 @@ class _Loader:
             raise self.fail("prompt_file must be a file name", "prompt_file")
         prompt_path = self.path.parent / name
         try:
-            # Never a FIFO or a device: opening one would wait for a writer forever.
-            with os.fdopen(open_regular(prompt_path), "rb") as handle:
-                data = handle.read(MAX_PROMPT_FILE_BYTES + 1)
+            data = read_start(prompt_path, MAX_PROMPT_FILE_BYTES)  # never a FIFO (it would hang)
         except OSError as error:
             raise self.fail(f"prompt_file {name!r}: {error.strerror or error}", "prompt_file") from None
         if len(data) > MAX_PROMPT_FILE_BYTES:

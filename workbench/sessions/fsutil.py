@@ -154,6 +154,13 @@ def open_regular(path: Path, flags: int = os.O_RDONLY) -> int:
     return fd
 
 
+def read_start(path: Path, limit: int) -> bytes:
+    """The first ``limit + 1`` bytes of a regular file (one more than allowed, so the caller
+    can tell "larger than" apart); a FIFO, device or folder raises at once (open_regular)."""
+    with os.fdopen(open_regular(path), "rb") as handle:
+        return handle.read(limit + 1)
+
+
 def read_regular(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
     """The whole content of a regular file of at most ``limit`` bytes, and its stat (taken on
     the descriptor that was read, so the two always agree)."""

@@ -60,7 +60,7 @@ from workbench.eval.results import (
 from workbench.eval.runner import DEFAULT_CONCURRENCY, EvalRunner, Progress
 from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, EvalSpec, load_eval_text
 from workbench.sessions.diff import inline_segments
-from workbench.sessions.fsutil import atomic_write, open_regular
+from workbench.sessions.fsutil import atomic_write, read_start
 from workbench.ui.key_hints import hint
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
@@ -73,9 +73,7 @@ def read_eval_draft(path: Path) -> EvalDraft:
     """The eval file at ``path`` as a draft to edit, or ValueError with one line saying why
     (lenient: the file is checked properly on run and save)."""
     try:
-        fd = open_regular(path)  # not a FIFO or a device: opening must not hang the screen
-        with open(fd, "rb") as handle:
-            data = handle.read(MAX_EVAL_FILE_BYTES + 1)
+        data = read_start(path, MAX_EVAL_FILE_BYTES)  # not a FIFO: it would hang the screen
         if len(data) > MAX_EVAL_FILE_BYTES:
             raise ValueError("larger than 10 MB")
         text = data.decode("utf-8")
