@@ -17,9 +17,8 @@ PROMPT = "It was a dark and stormy night"
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+def isolated(workbench_home: None) -> None:
+    """Config, data and API environment of this test only (tests/conftest.py)."""
 
 
 async def open_compare(pilot, prompt: str = PROMPT) -> CompareScreen:

@@ -24,11 +24,8 @@ from workbench.ui.app import LOCAL_FLUSH_HZ
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
-    for name in ("CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS"):
-        monkeypatch.delenv(name, raising=False)
+def isolated(workbench_home: None) -> None:
+    """Config, data and API environment of this test only (tests/conftest.py)."""
 
 
 async def test_typed_prompt_streams_into_the_transcript(sim: Any) -> None:

@@ -20,11 +20,8 @@ from workbench.ui.sidebar import ParameterSidebar
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
-    for name in ("CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS"):
-        monkeypatch.delenv(name, raising=False)
+def isolated(workbench_home: None) -> None:
+    """Config, data and API environment of this test only (tests/conftest.py)."""
 
 
 class SidebarHost(App[None]):

@@ -25,10 +25,8 @@ COMPLETION = (
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("NO_COLOR", raising=False)
+def isolated(workbench_home: None) -> None:
+    """Config, data and API environment of this test only (tests/conftest.py)."""
 
 
 def recorded_result() -> CompletionResult:
