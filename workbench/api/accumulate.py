@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable
 
 from workbench.api.limits import DEFAULT_LIMITS, Limits
-
+from workbench.api.logprobs import extend_logprobs
 from workbench.api.types import (
     finite_float,
     ChoiceFinished,
@@ -25,18 +25,6 @@ from workbench.api.types import (
 )
 
 Clock = Callable[[], float]
-
-
-def _merge_logprobs(into: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
-    """Legacy OpenAI logprobs arrive as parallel lists per chunk: extend them."""
-    if into is None:
-        return {key: list(value) if isinstance(value, list) else value for key, value in more.items()}
-    for key, value in more.items():
-        if isinstance(value, list) and isinstance(into.get(key), list):
-            into[key].extend(value)
-        else:
-            into[key] = list(value) if isinstance(value, list) else value
-    return into
 
 
 def _logprobs_items(logprobs: dict[str, Any]) -> int:
@@ -186,7 +174,7 @@ class ResultBuilder:
                         choice.tokens = []
                     choice.tokens.extend(tokens)
                 if logprobs is not None:
-                    choice.logprobs = _merge_logprobs(choice.logprobs, logprobs)
+                    choice.logprobs = extend_logprobs(choice.logprobs, logprobs)
                 events.append(TextDelta(index=index, text=text, tokens=tokens, logprobs=logprobs))
             finish_reason = raw_choice.get("finish_reason")
             if isinstance(finish_reason, str) and finish_reason and index not in self._finished:

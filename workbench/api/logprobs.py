@@ -37,6 +37,21 @@ class TokenProb:
         return None if self.logprob is None else math.exp(min(self.logprob, 0.0))
 
 
+def extend_logprobs(into: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:
+    """Add one streamed chunk's logprobs to the choice's so far: the legacy shape arrives as
+    parallel lists per chunk, which are extended in place (a copy per chunk would make a long
+    stream quadratic). ``into`` is owned by the caller; ``more``'s lists are copied, not kept,
+    so two holders of the same chunk never share a list."""
+    if into is None:
+        return {key: list(value) if isinstance(value, list) else value for key, value in more.items()}
+    for key, value in more.items():
+        if isinstance(value, list) and isinstance(into.get(key), list):
+            into[key].extend(value)
+        else:
+            into[key] = list(value) if isinstance(value, list) else value
+    return into
+
+
 def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal
 from rich.text import Span
 
 from workbench.api.fields import BUILTIN_DEFAULTS, encode_escapes, request_values
+from workbench.api.logprobs import extend_logprobs
 from workbench.api.request import CompletionRequest, prompt_kind
 from workbench.api.types import CompletionResult, TextDelta
 from workbench.ui.metrics_format import fit_items, metrics_items
@@ -53,21 +54,6 @@ def clip_prompt(text: str, max_lines: int = 12, max_chars: int = 2000) -> str:
     hidden_lines = text.count("\n") - head.count("\n")
     more = f"{hidden_lines:,} more lines" if hidden_lines else f"{hidden_chars:,} more characters"
     return f"{head}… ({more})"
-
-
-def merge_logprobs(
-    into: dict[str, Any] | None, piece: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """Concatenate the list fields of OpenAI-legacy logprobs chunks (tokens, token_logprobs …)."""
-    if not piece:
-        return into
-    merged = dict(into or {})
-    for key, value in piece.items():
-        if isinstance(value, list):
-            merged[key] = list(merged.get(key) or []) + value
-        else:
-            merged.setdefault(key, value)
-    return merged
 
 
 def _tokens_received(result: CompletionResult | None, choices: Any, characters: int) -> str:
@@ -483,7 +469,7 @@ class ExchangeView(Entry):
             self._pending.setdefault(delta.index, []).append(text)
         if delta.logprobs:
             view = self._choice(delta.index)
-            view.logprobs = merge_logprobs(view.logprobs, delta.logprobs)
+            view.logprobs = extend_logprobs(view.logprobs, delta.logprobs)
             bands = view.output.block.bands
             if bands is not None and self.transcript is not None and self.transcript.show_probabilities:
                 # Band the tokens as they arrive, between frames: the frame that shows the
