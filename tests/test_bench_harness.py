@@ -122,8 +122,56 @@ def test_ratio_table_compares_medians_and_checks_each_target() -> None:
     table = ratio_table("workbench", "standin-log", {"workbench": {scenario: ours}, "standin-log": {scenario: theirs}}, scenario)
     rows = {line.split(" | ")[0].lstrip("| "): line for line in table.splitlines()}
     assert "40.0 (30.0–50.0)" in rows["display lag (last token → on screen), ms"]
-    assert "| 1.00× | ≤ 1× | ok |" in rows["display lag (last token → on screen), ms"]
-    assert "| 2.00× | ≤ 1× | MISSED |" in rows["CPU, send → last token, s"]
-    assert rows["CPU, send → idle (end-of-stream work included), s"].endswith("| 1.10× | ≤ 1.15× | ok |")
+    assert "| 1.00× (0.67–1.25) | ≤ 1× | ok |" in rows["display lag (last token → on screen), ms"]
+    assert "| 2.00× (2.00–2.00) | ≤ 1× | MISSED |" in rows["CPU, send → last token, s"]
+    assert rows["CPU, send → idle (end-of-stream work included), s"].endswith("| 1.10× (1.10–1.10) | ≤ 1.15× | ok |")
     assert rows["peak RSS after the stream, MB"].endswith("| ≤ 70 MB | ok |")
     assert rows["terminal bytes, send → quiet, MB"].endswith("| ≤ 2 MB | ok |")
+
+
+def test_ratio_interval_narrows_with_more_runs_and_is_reproducible() -> None:
+    from stream_display import RunResult, ratio_interval
+
+    def runs(values: list[float]) -> list[RunResult]:
+        return [RunResult(lag_ms=value) for value in values]
+
+    spread = [6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+    few = ratio_interval(runs(spread), runs(spread), "lag_ms")
+    many = ratio_interval(runs(spread * 8), runs(spread * 8), "lag_ms")
+    assert few is not None and many is not None
+    assert few[0] < 1.0 < few[1]
+    assert few[0] < many[0] <= 1.0 <= many[1] < few[1]
+    assert ratio_interval(runs(spread), runs(spread), "lag_ms") == few  # fixed seed
+    assert ratio_interval(runs([1.0, 2.0]), runs(spread), "lag_ms") is None  # too few runs
+
+
+def test_pool_adds_the_runs_of_several_files_and_applies_issue_14s_lag_target(tmp_path: Path, capsys) -> None:
+    from stream_display import LOGPROBS_APP, PROBABILITIES_APP, SCENARIOS, main
+
+    scenario = SCENARIOS[1]
+
+    def record(path: Path, ours: list[float], theirs: list[float]) -> Path:
+        path.write_text(
+            json.dumps(
+                {
+                    PROBABILITIES_APP: {scenario.name: [{"lag_ms": v, "problems": []} for v in ours]},
+                    LOGPROBS_APP: {scenario.name: [{"lag_ms": v, "problems": []} for v in theirs]},
+                }
+            )
+        )
+        return path
+
+    first = record(tmp_path / "a.json", [10.0, 11.0, 12.0], [10.0, 10.0, 10.0])
+    second = record(tmp_path / "b.json", [10.5, 11.5, 12.5], [10.0, 10.0, 10.0])
+    code = main(["--app", PROBABILITIES_APP, "--vs", LOGPROBS_APP, "--pool", str(first), str(second)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"{scenario.name}: 6 + 6 runs" in out
+    lag = next(line for line in out.splitlines() if line.startswith("| display lag"))
+    assert "11.2 (10.0–12.5)" in lag  # the median of the six runs of both files
+    assert "| 1.12× (" in lag and lag.endswith("| ≤ 1.1× | MISSED |")
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    assert main(["--app", PROBABILITIES_APP, "--vs", LOGPROBS_APP, "--pool", str(broken)]) == 2
+    assert main(["--app", PROBABILITIES_APP, "--pool", str(first)]) == 2  # which two apps?
