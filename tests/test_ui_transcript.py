@@ -213,6 +213,65 @@ async def test_mouse_selection_copies_the_rows_without_the_gutter_and_a_click_pi
         assert transcript.cursor == 0 and transcript.selected is transcript.exchanges[0]
 
 
+async def test_a_selection_over_wrapped_rows_copies_the_line_as_it_was_written() -> None:
+    """Rows that only wrap a long line are joined back (no line break where the transcript
+    happened to wrap); a real line end in the text stays a line break."""
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        request = CompletionRequest(model="m", prompt="p")
+        paragraph = " ".join(f"word{i}" for i in range(40))  # ~270 characters: four rows
+        result = CompletionResult(
+            choices=[Choice(index=0, text=paragraph + "\nsecond line", finish_reason="stop")],
+            metrics=ClientMetrics(time_to_first_token_s=0.01, wall_time_s=0.1),
+        )
+        await transcript.show_recorded(request, result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        rows = transcript.visible_text().splitlines()
+        top = next(y for y, row in enumerate(rows) if "word0 " in row)
+        below = next(y for y, row in enumerate(rows) if "second line" in row)
+        assert below - top >= 3  # the paragraph did wrap
+        lead = rows[top][: rows[top].index("word0 ")]  # the prompt, when the text continues it
+        whole, _ = transcript.get_selection(Selection(Offset(3, top), Offset(80, below)))
+        assert whole == lead + paragraph + "\nsecond line"
+        # From the middle of one row to the middle of another: the characters in between.
+        part, _ = transcript.get_selection(
+            Selection(Offset(3 + len(lead) + 6, top), Offset(3 + 5, top + 1))
+        )
+        second_row_start = len(rows[top]) - len(lead) + 1  # the row's text and its trailing space
+        assert part == paragraph[6 : second_row_start + 5]
+        assert "\n" not in part
+
+
+async def test_a_selection_counts_wide_characters_as_the_two_cells_they_take() -> None:
+    from rich.cells import cell_len
+    from textual.geometry import Offset
+    from textual.selection import Selection
+
+    app = _TranscriptOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        transcript = app.query_one(Transcript)
+        result = CompletionResult(
+            choices=[Choice(index=0, text="漢字かな abc", finish_reason="stop")],
+            metrics=ClientMetrics(time_to_first_token_s=0.01, wall_time_s=0.1),
+        )
+        await transcript.show_recorded(CompletionRequest(model="m", prompt="p"), result, "complete", None, None)
+        await pilot.pause()
+        transcript.scroll_home(animate=False)
+        await pilot.pause()
+        rows = transcript.visible_text().splitlines()
+        y = next(y for y, row in enumerate(rows) if "漢字" in row)
+        left = 3 + cell_len(rows[y][: rows[y].index("漢")])  # gutter, then any prompt lead
+        # Cells 2–6 of the completion: 字 (2 cells) and か (2 cells).
+        chosen, _ = transcript.get_selection(Selection(Offset(left + 2, y), Offset(left + 6, y)))
+        assert chosen == "字か"
+
+
 async def test_dragging_the_mouse_over_drawn_rows_selects_their_text() -> None:
     """Rows are drawn without per-cell offsets (cheaper frames); the screen still finds the
     row and column under the mouse, so a drag selects what it went over."""

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Span, Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Offset, Region, Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -514,24 +515,36 @@ bottom to follow again.
     ALLOW_SELECT = True
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """The selected text: the rows between the selection's ends, without the gutter."""
+        """The selected text, without the gutter. Rows that only wrap a longer line are joined
+        back into that line (a paragraph copied from the transcript pastes as the paragraph,
+        not as rows of the width the transcript happened to have); real line ends stay."""
         self._measure_pending()
         total = self._row_index.total
         if not total or not self._width:
             return None
         first = selection.start.y if selection.start is not None else 0
         last = min(selection.end.y if selection.end is not None else total - 1, total - 1)
-        rows = []
+        # Columns count from the widget's edge; the text starts after the gutter.
+        first_column = max(0, selection.start.x - GUTTER) if selection.start is not None else 0
+        last_column = max(0, selection.end.x - GUTTER) if selection.end is not None else None
+        parts: list[str] = []
         for row in range(first, last + 1):
+            text, wraps_on = "", False
             found = self._locate(row)
-            rows.append(found[1].content.row(found[2])[0].rstrip() if found is not None else "")
-        # Rows before the selection are left empty (only their count matters to extract).
-        text = "\n" * first + "\n".join(rows)
-
-        def shifted(offset: Offset | None) -> Offset | None:
-            return None if offset is None else Offset(max(0, offset.x - GUTTER), offset.y)
-
-        return Selection(shifted(selection.start), shifted(selection.end)).extract(text), "\n"
+            if found is not None:
+                _, block, index = found
+                text, start = block.content.row(index)
+                rows = block.content.rows(self._width)
+                wraps_on = index + 1 < len(rows) and block.content.row(index + 1)[1] == start + len(text)
+            begin = _index_at_cell(text, first_column) if row == first else 0
+            if row == last:
+                end = None if last_column is None else _index_at_cell(text, last_column)
+                parts.append(text.rstrip()[begin:end])
+            elif wraps_on:  # the line goes on in the next row: no line break, its space kept
+                parts.append(text[begin:])
+            else:
+                parts.append(text.rstrip()[begin:] + "\n")
+        return "".join(parts), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
@@ -828,6 +841,19 @@ bottom to follow again.
             if found is not None:
                 rows.append(found[1].content.row(found[2])[0].rstrip())
         return "\n".join(rows)
+
+
+def _index_at_cell(text: str, column: int) -> int:
+    """The index of the character at cell ``column`` of ``text`` (a wide character takes two
+    cells: the mouse's columns are cells, a string's slices are characters)."""
+    if text.isascii():
+        return min(column, len(text))
+    cells = 0
+    for index, character in enumerate(text):
+        if cells >= column:
+            return index
+        cells += cell_len(character)
+    return len(text)
 
 
 def _disjoint(spans: list[Span]) -> bool:
