@@ -203,3 +203,7 @@ ACTION_TITLES: dict[str, str] = {
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
+
+# Textual stops looking for bindings at a modal screen, so the app's help key does nothing
+# there; modal screens bind it again. Same id: a [keymap] remap of "help" applies here too.
+MODAL_HELP = Binding(DEFAULT_KEYS["help"], "app.help", "Help", show=False, id="help")
