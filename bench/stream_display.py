@@ -676,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
         "(default scenarios: 20,000 tok @ 10,000 tok/s, local and SSH)",
     )
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
-    parser.add_argument("--only", choices=("fast", "slow", "local", "ssh", "compare"), help="a subset of the scenarios")
+    parser.add_argument("--only", choices=("fast", "slow", "slow-ssh", "local", "ssh", "compare"), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument(
         "--pool",
@@ -700,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = tuple(s for s in SCENARIOS if not s.ssh)
     elif args.only == "ssh":
         scenarios = tuple(s for s in SCENARIOS if s.ssh)
+    elif args.only == "slow-ssh":  # issue 14's SSH case alone (for --trace / --profile)
+        scenarios = tuple(s for s in SCENARIOS if s.ssh and s.rate == 2_000)
     if args.pool:
         if not args.vs:
             print("--pool needs --vs (and --app) to say which two apps to compare", file=sys.stderr)
