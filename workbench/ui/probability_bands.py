@@ -51,6 +51,13 @@ def theme_band_styles(app: Any) -> list[Style]:
     return band_styles(theme.background or "#000000", theme.error or "#ff0000", monochrome=monochrome)
 
 
+def _probability(logprob: Any) -> float | None:
+    """A logprob from the network as a probability (None unless a finite number)."""
+    if isinstance(logprob, (int, float)) and not isinstance(logprob, bool) and math.isfinite(logprob):
+        return math.exp(min(float(logprob), 0.0))
+    return None
+
+
 class TokenBands:
     """The band of every token shown so far in one output block, by character offset.
 
@@ -76,14 +83,15 @@ class TokenBands:
             return
         tokens = logprobs.get("tokens")
         if isinstance(tokens, list):
+            if self._consumed >= len(tokens):
+                return  # nothing new: the common case, once per drawn row
             values = logprobs.get("token_logprobs")
             values = values if isinstance(values, list) else []
             for position in range(self._consumed, len(tokens)):
                 token = tokens[position]
                 if not isinstance(token, str):
                     break
-                value = values[position] if position < len(values) else None
-                self._add(token, value)
+                self._add(token, values[position] if position < len(values) else None)
                 self._consumed = position + 1
         elif not self._whole and isinstance(logprobs.get("content"), list):
             for token in token_probs(logprobs) or []:
@@ -91,11 +99,8 @@ class TokenBands:
             self._whole = True
 
     def _add(self, token: str, logprob: Any) -> None:
-        probability = None
-        if isinstance(logprob, (int, float)) and not isinstance(logprob, bool) and math.isfinite(logprob):
-            probability = math.exp(min(float(logprob), 0.0))
         self._starts.append(self._offset)
-        self._bands.append(band(probability))
+        self._bands.append(band(_probability(logprob)))
         self._offset += len(display_text(token))
 
     def covered(self) -> int:
