@@ -18,9 +18,12 @@ Screen times come from replaying the recorded terminal output through pyte after
 ``_pty_harness.ScreenReplay``); the live side only reads the pty, so measuring costs the app no
 CPU. Every run uses fresh WORKBENCH_CONFIG_DIR / WORKBENCH_DATA_DIR temp dirs.
 
-Usage: ``python bench/stream_display.py [--runs 5] [--only fast|slow|local] [--write-docs]
-[--json FILE] [--app workbench|standin|standin-log] [--vs standin-log]``. With ``--vs`` the two
-apps run alternately (≥ 5 each) and the output is issue 11's ratio table; diagnosis of one run: ``--trace FILE``
+Usage: ``python bench/stream_display.py [--runs 5] [--only fast|slow|slow-ssh|local|ssh]
+[--write-docs] [--json FILE] [--app workbench|standin|standin-log|workbench-probabilities]
+[--vs standin-log|workbench-logprobs]``. With ``--vs`` the two apps run alternately (≥ 5 each)
+and the output is issue 11's ratio table, each ratio with its 90 % bootstrap interval (the lag
+needs ≥ 40 runs to be read to ±10 %); ``--pool A.json B.json …`` prints that table over the runs
+of earlier ``--json`` files without measuring. Diagnosis of one run: ``--trace FILE``
 (timeline from ``bench/_app_tracer.py`` hooks; add ``PYTHONASYNCIODEBUG=1`` to name loop
 callbacks over 10 ms) or ``--profile FILE`` (py-spy; summarise with ``bench/_profile_summary.py``).
 Needs ``pyte`` (dev extra).
