@@ -21,8 +21,8 @@ CPU. Every run uses fresh WORKBENCH_CONFIG_DIR / WORKBENCH_DATA_DIR temp dirs.
 Usage: ``python bench/stream_display.py [--runs 5] [--only fast|slow|slow-ssh|local|ssh]
 [--write-docs] [--json FILE] [--app workbench|standin|standin-log|workbench-probabilities]
 [--vs standin-log|workbench-logprobs]``. With ``--vs`` the two apps run alternately (≥ 5 each)
-and the output is issue 11's ratio table, each ratio with its 90 % bootstrap interval (the lag
-needs ≥ 40 runs to be read to ±10 %); ``--pool A.json B.json …`` prints that table over the runs
+and the output is issue 11's ratio table, each ratio with its 90 % bootstrap interval (at 40 runs
+the lag's interval is still about ±10–15 %); ``--pool A.json B.json …`` prints that table over the runs
 of earlier ``--json`` files without measuring. Diagnosis of one run: ``--trace FILE``
 (timeline from ``bench/_app_tracer.py`` hooks; add ``PYTHONASYNCIODEBUG=1`` to name loop
 callbacks over 10 ms) or ``--profile FILE`` (py-spy; summarise with ``bench/_profile_summary.py``).
