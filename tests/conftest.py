@@ -72,6 +72,16 @@ def _workbench_fields_mounted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(WorkbenchApp, "run_test", run_test)
 
 
+@pytest.fixture(autouse=True)
+def _own_folders(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test writes its sessions, caches and config in its own temporary folders, never
+    in the person's real ones (an app under test autosaves every exchange it sends: the whole
+    suite used to leave ~300 sessions in the developer's session browser). A test may still
+    point these variables elsewhere; ``workbench_home`` also clears the API settings."""
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / ".workbench-config"))
+    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / ".workbench-data"))
+
+
 @pytest.fixture
 def workbench_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A test's own config and data folders, no API settings from the environment, and colour
