@@ -34,7 +34,14 @@ class TokenProb:
 
     @property
     def probability(self) -> float | None:
-        return None if self.logprob is None else math.exp(min(self.logprob, 0.0))
+        return probability_of(self.logprob)
+
+
+def probability_of(logprob: Any) -> float | None:
+    """A log-probability as a probability (capped at 1); None unless it is a finite number
+    (these values come from the network or from a file a person may have edited)."""
+    value = _finite(logprob)
+    return None if value is None else math.exp(min(value, 0.0))
 
 
 def extend_logprobs(into: dict[str, Any] | None, more: dict[str, Any]) -> dict[str, Any]:

@@ -12,14 +12,13 @@ colour (a single hue: readable with every common colour-vision deficiency); with
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_right
 from typing import Any, Callable
 
 from rich.style import Style
 from textual.color import Color
 
-from workbench.api.logprobs import band, token_probs
+from workbench.api.logprobs import band, probability_of, token_probs
 from workbench.terminal_text import display_text
 
 LogprobsSource = Callable[[], "dict[str, Any] | None"]
@@ -49,13 +48,6 @@ def theme_band_styles(app: Any) -> list[Style]:
     theme = app.current_theme
     monochrome = bool(getattr(theme, "name", "").endswith("ansi")) or bool(app.no_color)
     return band_styles(theme.background or "#000000", theme.error or "#ff0000", monochrome=monochrome)
-
-
-def _probability(logprob: Any) -> float | None:
-    """A logprob from the network as a probability (None unless a finite number)."""
-    if isinstance(logprob, (int, float)) and not isinstance(logprob, bool) and math.isfinite(logprob):
-        return math.exp(min(float(logprob), 0.0))
-    return None
 
 
 class TokenBands:
@@ -100,7 +92,7 @@ class TokenBands:
 
     def _add(self, token: str, logprob: Any) -> None:
         self._starts.append(self._offset)
-        self._bands.append(band(_probability(logprob)))
+        self._bands.append(band(probability_of(logprob)))
         self._offset += len(display_text(token))
 
     def covered(self) -> int:
