@@ -49,6 +49,19 @@ def test_row_offsets_point_at_the_rows_characters(pieces: list[str], width: int)
             assert wrapped.row_of_offset(start) == index
 
 
+@given(text_piece, st.integers(1, 30))
+def test_rows_joined_where_they_wrap_and_split_where_a_newline_was_give_the_text(text: str, width: int) -> None:
+    """What a copy of the transcript's rows relies on: a row break is either the wrap's
+    (``wraps_on``) or a newline of the text, never something else."""
+    wrapped = WrappedText(text)
+    count = wrapped.row_count(width)
+    joined = "".join(
+        wrapped.row(index)[0] + ("" if wrapped.wraps_on(index) or index == count - 1 else "\n")
+        for index in range(count)
+    )
+    assert joined == text
+
+
 @given(st.lists(st.text("abc\n", max_size=30), max_size=10), st.integers(1, 30))
 def test_the_estimate_is_exact_without_spaces_and_once_wrapped(pieces: list[str], width: int) -> None:
     wrapped = WrappedText("".join(pieces))

@@ -167,6 +167,11 @@ class WrappedText:
         """Row ``index`` at the current width and the offset of its first character."""
         return self._rows[index], self._starts[index]
 
+    def wraps_on(self, index: int) -> bool:
+        """True when row ``index + 1`` (at the current width) goes on with the line of row
+        ``index`` — the row break is the wrap's, not a newline in the text."""
+        return index + 1 < len(self._rows) and self._starts[index + 1] == self._starts[index] + len(self._rows[index])
+
     def estimated_rows(self, width: int) -> int:
         """Rows at ``width`` without wrapping: exact once wrapped there, else an estimate
         from the paragraphs' lengths (exact for text without spaces or wide characters; good

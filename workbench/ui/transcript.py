@@ -541,9 +541,8 @@ bottom to follow again.
             found = self._locate(row)
             if found is not None:
                 _, block, index = found
-                text, start = block.content.row(index)
-                rows = block.content.rows(self._width)
-                wraps_on = index + 1 < len(rows) and block.content.row(index + 1)[1] == start + len(text)
+                text = block.content.row(index)[0]
+                wraps_on = block.content.wraps_on(index)
             begin = _index_at_cell(text, first_column) if row == first else 0
             if row == last:
                 end = None if last_column is None else _index_at_cell(text, last_column)
