@@ -83,10 +83,8 @@ def _own_folders(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def workbench_home(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test's own config and data folders, no API settings from the environment, and colour
-    on (NO_COLOR unset) whatever the shell running the tests has."""
-    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WORKBENCH_DATA_DIR", str(tmp_path / "data"))
+def workbench_home(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Besides the test's own folders (``_own_folders``, every test): no API settings from the
+    environment, and colour on (NO_COLOR unset) whatever the shell running the tests has."""
     for name in ("CEREBRAS_API_KEY", "CEREBRAS_BASE_URL", "CEREBRAS_CUSTOM_HEADERS", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
