@@ -315,6 +315,11 @@ async def test_help_lists_the_actions_and_closes(sim: Any) -> None:
         assert "Prompt" in source and "---" in source
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
+        # F1 on the help sheet closes it (the app's own F1, a priority key, stands aside there).
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: len(app.screen_stack) == 1)
 
 
 async def test_sidebar_toggles_and_reset_restores_defaults(sim: Any) -> None:

@@ -113,7 +113,10 @@ APP_BINDINGS: list[Binding] = [
         priority=True,
         tooltip="Browse saved sessions and load one",
     ),
-    Binding(DEFAULT_KEYS["help"], "help", "Help", id="help"),
+    # Priority, like the other app keys: Textual looks for a modal screen's keys only up to
+    # that screen, but priority keys from the app down, so F1 also works on a dialog
+    # (check_action keeps it off on the help sheet itself, where F1 closes it).
+    Binding(DEFAULT_KEYS["help"], "help", "Help", id="help", priority=True),
     Binding(
         DEFAULT_KEYS["prompt_form"],
         "prompt_form",
@@ -203,7 +206,3 @@ ACTION_TITLES: dict[str, str] = {
 }
 assert {b.id for b in APP_BINDINGS} == set(BINDING_IDS) == set(ACTION_TITLES)
 ACTION_NAMES = {binding.action.split("(")[0] for binding in APP_BINDINGS}
-
-# Textual stops looking for bindings at a modal screen, so the app's help key does nothing
-# there; modal screens bind it again. Same id: a [keymap] remap of "help" applies here too.
-MODAL_HELP = Binding(DEFAULT_KEYS["help"], "app.help", "Help", show=False, id="help")

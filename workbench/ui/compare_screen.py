@@ -35,7 +35,6 @@ from workbench.compare.export import render_group
 from workbench.compare.metrics import summary_line
 from workbench.compare.runner import CompareRun, LaneState
 from workbench.compare.variants import MAX_SCREEN_LANES, MIN_LANES, describe
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.compare_lane import LaneView
 from workbench.ui.export_screen import ExportScreen
 from workbench.ui.key_hints import binding_keys, fill_keys, hint, keymap_of
@@ -493,7 +492,6 @@ class LaneDiffScreen(ModalScreen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="compare_diff.close"),
-        MODAL_HELP,
         *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 9)),
     ]
 

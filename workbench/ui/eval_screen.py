@@ -61,7 +61,6 @@ from workbench.eval.runner import DEFAULT_CONCURRENCY, EvalRunner, Progress
 from workbench.eval.spec import MAX_EVAL_FILE_BYTES, EvalFileError, EvalSpec, load_eval_text
 from workbench.sessions.diff import inline_segments
 from workbench.sessions.fsutil import atomic_write, read_start
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.key_hints import hint
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
@@ -105,7 +104,7 @@ class AskScreen(ModalScreen[str | None]):
                            background: $surface; padding: 0 1; }
     AskScreen Label { width: 1fr; }
     """
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", show=False), MODAL_HELP]
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", show=False)]
 
     def __init__(self, question: str, value: str = "") -> None:
         super().__init__()
@@ -137,7 +136,7 @@ class CellScreen(ModalScreen[None]):
                                   background: $surface; padding: 0 1; }
     CellScreen .heading { text-style: bold; margin: 1 0 0 0; }
     """
-    BINDINGS = [Binding("escape,enter,q", "close", "Close"), MODAL_HELP]
+    BINDINGS = [Binding("escape,enter,q", "close", "Close")]
 
     def __init__(self, record: CellRecord, previous: CellRecord | None) -> None:
         super().__init__()

@@ -27,7 +27,6 @@ from workbench.export import (
     is_cerebras_url,
     render_export,
 )
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.highlight import highlight_code
 from workbench.ui.key_hints import hint
 from workbench.ui.themes import pygments_style_for
@@ -83,7 +82,6 @@ class ExportScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="export.close"),
-        MODAL_HELP,
         Binding("y,ctrl+y", "copy", "Copy", id="export.copy"),
         Binding("s,ctrl+s", "ask_path", "Save", id="export.save"),
         *(

@@ -38,7 +38,6 @@ from workbench.eval.catalog import EvalSummary, evals_folder, list_evals, matche
 from workbench.sessions.index import SessionSummary
 from workbench.sessions.model import Session
 from workbench.sessions.store import SearchIndex, SessionStore, SessionStoreError
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.key_hints import hint
 
 SESSION_SEARCH_PLACEHOLDER = "Search titles, prompts and outputs…"
@@ -224,7 +223,6 @@ class RenameScreen(ModalScreen[str | None]):
     BINDINGS = [
         Binding("enter", "save", "Save", id="rename.save", priority=True),
         Binding("escape", "cancel", "Cancel", id="rename.cancel"),
-        MODAL_HELP,
     ]
 
     def __init__(self, title: str) -> None:

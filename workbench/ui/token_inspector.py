@@ -24,7 +24,6 @@ from textual.widgets.option_list import Option
 from workbench.api.logprobs import BANDS, TokenProb, band, token_probs
 from workbench.api.request import CompletionRequest
 from workbench.api.types import Choice
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.key_hints import hint
 from workbench.ui.probability_bands import theme_band_styles
 
@@ -83,7 +82,6 @@ class TokenInspector(ModalScreen[ContinueWith | None]):
         Binding("c", "next_choice", "Choice", id="tokens.next_choice"),
         Binding("enter", "continue_with", "Continue with alternative", id="tokens.continue"),
         Binding("escape,q", "close", "Close", id="tokens.close"),
-        MODAL_HELP,
     ]
 
     HELP = """\

@@ -16,7 +16,6 @@ from textual.containers import Horizontal
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from workbench.ui.bindings import MODAL_HELP
 from workbench.ui.key_hints import hint
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ class TranscriptSearch(ModalScreen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close search", id="search.close"),
-        MODAL_HELP,
         Binding("down", "step(1)", "Next match", id="search.next"),
         Binding("up", "step(-1)", "Previous match", id="search.previous"),
     ]
