@@ -45,9 +45,10 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -109,6 +110,18 @@ SCENARIOS = (
     Scenario(4_000, 2_000, ssh=True),
     Scenario(5_000, 2_500, lanes=4),
 )
+
+
+# --only: which scenarios each subset keeps.
+SUBSETS: dict[str, Callable[[Scenario], bool]] = {
+    "fast": lambda s: s.rate == 10_000,
+    "slow": lambda s: s.rate == 2_000,
+    "slow-ssh": lambda s: s.ssh and s.rate == 2_000,  # issue 14's SSH case (for --trace / --profile)
+    "local": lambda s: not s.ssh,
+    "ssh": lambda s: s.ssh,
+    # The lanes, with the single-lane 10,000 tok/s reference of the same run.
+    "compare": lambda s: s.lanes > 1 or (s.rate == 10_000 and not s.ssh),
+}
 
 
 @dataclass
@@ -679,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         "(default scenarios: 20,000 tok @ 10,000 tok/s, local and SSH)",
     )
     parser.add_argument("--standin-sim", action="store_true", help="use bench/standin/sim.py instead of workbench sim")
-    parser.add_argument("--only", choices=("fast", "slow", "slow-ssh", "local", "ssh", "compare"), help="a subset of the scenarios")
+    parser.add_argument("--only", choices=tuple(SUBSETS), help="a subset of the scenarios")
     parser.add_argument("--json", type=Path, help="write every run's numbers (and final screens) to this file")
     parser.add_argument(
         "--pool",
@@ -692,19 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, metavar="FILE", help="one run of the first scenario under py-spy; collapsed stacks to FILE")
     parser.add_argument("--trace", type=Path, metavar="FILE", help="one run of the first scenario with timing hooks; prints a timeline")
     args = parser.parse_args(argv)
-    scenarios = SCENARIOS
-    if args.only == "fast":
-        scenarios = tuple(s for s in SCENARIOS if s.rate == 10_000)
-    elif args.only == "slow":
-        scenarios = tuple(s for s in SCENARIOS if s.rate == 2_000)
-    elif args.only == "compare":  # with the single-lane 10,000 tok/s reference of the same run
-        scenarios = tuple(s for s in SCENARIOS if s.lanes > 1 or (s.rate == 10_000 and not s.ssh))
-    elif args.only == "local":
-        scenarios = tuple(s for s in SCENARIOS if not s.ssh)
-    elif args.only == "ssh":
-        scenarios = tuple(s for s in SCENARIOS if s.ssh)
-    elif args.only == "slow-ssh":  # issue 14's SSH case alone (for --trace / --profile)
-        scenarios = tuple(s for s in SCENARIOS if s.ssh and s.rate == 2_000)
+    scenarios = SCENARIOS if args.only is None else tuple(s for s in SCENARIOS if SUBSETS[args.only](s))
     if args.pool:
         if not args.vs:
             print("--pool needs --vs (and --app) to say which two apps to compare", file=sys.stderr)
@@ -752,26 +753,60 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# A --json file of this script is a few hundred KB; anything past this is not one.
+POOL_FILE_LIMIT = 64 * 1024 * 1024
+
+
+def read_recorded_runs(path: Path) -> dict[str, dict[str, list[RunResult]]]:
+    """App -> scenario name -> runs, from a ``--json`` file of a ``--vs`` run; ValueError with
+    one line when the file is not one (too big, not JSON, another shape, a metric not a number)."""
+    with path.open("rb") as handle:
+        data = handle.read(POOL_FILE_LIMIT + 1)
+    if len(data) > POOL_FILE_LIMIT:
+        raise ValueError(f"larger than {POOL_FILE_LIMIT // 2**20} MB")
+    try:
+        recorded = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"not JSON ({error})") from None
+    numeric = {f.name for f in fields(RunResult) if "float" in str(f.type) or "int" in str(f.type)}
+    known = {f.name for f in fields(RunResult)}
+    out: dict[str, dict[str, list[RunResult]]] = {}
+    if not isinstance(recorded, dict):
+        raise ValueError("not an app -> scenario -> runs table")
+    for app, by_scenario in recorded.items():
+        if not isinstance(by_scenario, dict):
+            raise ValueError(f"{app}: not a scenario -> runs table")
+        for scenario_name, runs in by_scenario.items():
+            if not isinstance(runs, list) or not all(isinstance(run, dict) for run in runs):
+                raise ValueError(f"{app}, {scenario_name}: not a list of runs")
+            for run in runs:
+                for key in numeric & run.keys():
+                    value: Any = run[key]
+                    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                        raise ValueError(f"{app}, {scenario_name}: {key} is not a number")
+            out.setdefault(app, {})[scenario_name] = [
+                RunResult(**{key: value for key, value in run.items() if key in known}) for run in runs
+            ]
+    return out
+
+
 def pool_runs(app: str, reference: str, files: list[Path], only: bool, scenarios: tuple[Scenario, ...]) -> int:
     """The ratio tables over every run of ``--json`` files written by earlier ``--vs`` runs of
     the same two apps (each file's runs were interleaved; pooling adds runs, not bias)."""
     by_name = {scenario.name: scenario for scenario in SCENARIOS}
-    known = {name for name in RunResult.__dataclass_fields__}
     results: dict[str, dict[Scenario, list[RunResult]]] = {app: {}, reference: {}}
     for path in files:
         try:
-            recorded = json.loads(path.read_text(encoding="utf-8"))
+            recorded = read_recorded_runs(path)
         except (OSError, ValueError) as error:
-            print(f"{path}: not a --json file of this benchmark ({error})", file=sys.stderr)
+            print(f"{path}: not a --json file of this benchmark: {error}", file=sys.stderr)
             return 2
         for name in (app, reference):
-            for scenario_name, runs in (recorded.get(name) or {}).items():
+            for scenario_name, runs in recorded.get(name, {}).items():
                 scenario = by_name.get(scenario_name)
                 if scenario is None or (only and scenario not in scenarios):
                     continue
-                results[name].setdefault(scenario, []).extend(
-                    RunResult(**{key: value for key, value in run.items() if key in known}) for run in runs
-                )
+                results[name].setdefault(scenario, []).extend(runs)
     shared = [s for s in SCENARIOS if s in results[app] and s in results[reference]]
     if not shared:
         print(f"no scenario has runs of both {app} and {reference} in these files", file=sys.stderr)

@@ -171,7 +171,18 @@ def test_pool_adds_the_runs_of_several_files_and_applies_issue_14s_lag_target(tm
     assert "11.2 (10.0–12.5)" in lag  # the median of the six runs of both files
     assert "| 1.12× (" in lag and lag.endswith("| ≤ 1.1× | MISSED |")
 
-    broken = tmp_path / "broken.json"
-    broken.write_text("{")
-    assert main(["--app", PROBABILITIES_APP, "--vs", LOGPROBS_APP, "--pool", str(broken)]) == 2
+    capsys.readouterr()
+    hostile = {
+        "not-json.json": "{",
+        "a-list.json": "[1, 2]",
+        "runs-not-a-list.json": json.dumps({PROBABILITIES_APP: {scenario.name: "x"}}),
+        "a-word-for-a-number.json": json.dumps({PROBABILITIES_APP: {scenario.name: [{"lag_ms": "fast"}]}}),
+        "deep.json": "[" * 100_000,
+    }
+    for name, text in hostile.items():
+        path = tmp_path / name
+        path.write_text(text)
+        assert main(["--app", PROBABILITIES_APP, "--vs", LOGPROBS_APP, "--pool", str(path)]) == 2, name
+        err = capsys.readouterr().err
+        assert err.startswith(f"{path}: not a --json file of this benchmark: ") and err.count("\n") == 1, err
     assert main(["--app", PROBABILITIES_APP, "--pool", str(first)]) == 2  # which two apps?
